@@ -1,0 +1,24 @@
+export { BudResponsesInstrumentation, SUPPORTED_OPENAI_VERSIONS } from './instrumentation';
+export type {
+  BudResponsesInstrumentationConfig,
+  CaptureSetting,
+  RequestHook,
+  ResolvedConfig,
+  ResponseHook,
+  SemconvMode,
+} from './config';
+export { DEFAULT_MAX_CONTENT_LENGTH } from './config';
+export type { Cost, ModelPrice, Params, ResponseLike, ResponseUsage } from './attributes';
+export {
+  CONTENT_INPUT_FIELDS,
+  CONTENT_OUTPUT_FIELDS,
+  SAFE_INPUT_FIELDS,
+  SAFE_OUTPUT_FIELDS,
+  computeCost,
+  finishReasons,
+  outputText,
+  requestAttributes,
+  responseAttributes,
+  toolCalls,
+} from './attributes';
+export { PACKAGE_NAME, PACKAGE_VERSION } from './version';

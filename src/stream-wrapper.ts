@@ -1,0 +1,123 @@
+/*
+ * The stream wrapper. It replaces the `iterator` of the SDK's own `Stream` instance (so
+ * `for await`, `tee()`, `toReadableStream()` and the `ResponseStream` helper all go through it),
+ * passes every event through untouched as the application pulls it, never reads ahead, never
+ * buffers, and ends the call on every exit:
+ *
+ * | exit                                   | seen here as                          | outcome      |
+ * |----------------------------------------|---------------------------------------|--------------|
+ * | natural end                            | `next()` → done, signal not aborted   | `stream-end` |
+ * | `break` / `return()`                   | `return()`                            | `cancelled`  |
+ * | `controller.abort()` / AbortSignal     | `next()` → done, signal aborted       | `cancelled`  |
+ * | mid-stream drop, malformed JSON, error | `next()` rejects                      | `error`      |
+ * | `response.failed` / `error` event      | the event, then the end               | `stream-end` (ERROR) |
+ * | never read                             | the Stream is garbage collected       | `abandoned`  |
+ */
+import type { Call } from './call';
+
+/** The parts of the SDK's `Stream` the wrapper uses; detected by shape, never by `instanceof`. */
+export interface StreamLike {
+  iterator: (...args: unknown[]) => AsyncIterator<unknown>;
+  controller: { signal?: AbortSignal; abort?: () => void };
+}
+
+const WRAPPED = Symbol.for('@budecosystem/instrumentation-responses.wrapped');
+
+export function isStreamLike(value: unknown): value is StreamLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as StreamLike).iterator === 'function' &&
+    typeof (value as StreamLike).controller === 'object' &&
+    (value as StreamLike).controller !== null
+  );
+}
+
+/** Records one event on the call: count, time of the first, terminal and error events. */
+export function observeEvent(call: Call, event: unknown): void {
+  if (call.events++ === 0) call.firstEventAt = performance.now();
+  if (typeof event !== 'object' || event === null) return;
+  const type = (event as { type?: unknown }).type;
+  switch (type) {
+    case 'response.completed':
+    case 'response.failed':
+    case 'response.incomplete':
+      call.response = (event as { response?: Call['response'] }).response;
+      call.terminal = true;
+      break;
+    case 'response.created':
+      if (!call.terminal) call.response = (event as { response?: Call['response'] }).response;
+      break;
+    case 'error':
+      call.streamError = event as { code?: unknown };
+      break;
+    default:
+      break;
+  }
+}
+
+/** An async iterator that forwards to the SDK's and reports every exit to the call. */
+class InstrumentedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown> {
+  private readonly onResult: (result: IteratorResult<unknown>) => IteratorResult<unknown>;
+  private readonly onError: (error: unknown) => never;
+
+  constructor(
+    private readonly inner: AsyncIterator<unknown>,
+    private readonly call: Call,
+    signal: AbortSignal | undefined,
+  ) {
+    this.onResult = (result) => {
+      if (result.done) {
+        call.finish(signal?.aborted ? { kind: 'cancelled' } : { kind: 'stream-end' });
+      } else {
+        observeEvent(call, result.value);
+      }
+      return result;
+    };
+    this.onError = (error) => {
+      call.finish(signal?.aborted ? { kind: 'cancelled' } : { kind: 'error', error });
+      throw error;
+    };
+  }
+
+  next(...args: [] | [unknown]): Promise<IteratorResult<unknown>> {
+    return this.inner.next(...args).then(this.onResult, this.onError);
+  }
+
+  return(value?: unknown): Promise<IteratorResult<unknown>> {
+    // The application stopped reading: that ends the call now, whatever the SDK's cleanup does.
+    this.call.finish({ kind: 'cancelled' });
+    return this.inner.return ? this.inner.return(value) : Promise.resolve({ done: true, value });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<unknown>> {
+    this.call.finish({ kind: 'error', error });
+    return this.inner.throw ? this.inner.throw(error) : Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/** Instruments a Stream in place (idempotent) and hands its lifetime to the call. */
+export function instrumentStream(stream: StreamLike, call: Call): void {
+  const marked = stream as StreamLike & { [WRAPPED]?: true };
+  if (marked[WRAPPED]) return;
+  Object.defineProperty(marked, WRAPPED, { value: true });
+  const original = stream.iterator;
+  const signal = stream.controller.signal;
+  let iterated = false;
+  stream.iterator = function instrumentedIterator(this: unknown, ...args: unknown[]) {
+    const inner = original.apply(this, args);
+    // A Stream is single-use: a second iterator only gets the SDK's "consumed stream" error.
+    if (iterated) return inner;
+    iterated = true;
+    call.bodyRequested = true;
+    const instrumented = new InstrumentedIterator(inner, call, signal);
+    // From now on the iterator, not the Stream, is what the application holds.
+    call.watch(instrumented);
+    return instrumented;
+  };
+  call.watch(stream);
+}

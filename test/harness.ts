@@ -1,0 +1,105 @@
+/*
+ * The test harness, loaded first by mocha (see .mocharc.yml): OpenTelemetry SDK with in-memory
+ * exporters, the instrumentation enabled before anything loads `openai`, and helpers to read
+ * the finished spans and the collected metrics.
+ */
+import { context, propagation, trace, type Attributes } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  AggregationTemporality,
+  MeterProvider,
+  MetricReader,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
+import { BudResponsesInstrumentation } from '../src';
+
+class TestMetricReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  }
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+export const spanExporter = new InMemorySpanExporter();
+export const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
+export const metricReader = new TestMetricReader();
+export const meterProvider = new MeterProvider({ readers: [metricReader] });
+
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+propagation.setGlobalPropagator(
+  new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+);
+
+/** The instrumentation under test, enabled before any test file loads `openai`. */
+export const instrumentation = new BudResponsesInstrumentation();
+instrumentation.setTracerProvider(tracerProvider);
+instrumentation.setMeterProvider(meterProvider);
+
+export const testTracer = tracerProvider.getTracer('test');
+
+export function finishedSpans(): ReadableSpan[] {
+  return spanExporter.getFinishedSpans();
+}
+
+/** The spans made by the instrumentation (not the test's own parents). */
+export function instrumentedSpans(): ReadableSpan[] {
+  return finishedSpans().filter((s) => instrumentationScope(s) === '@budecosystem/instrumentation-responses');
+}
+
+function instrumentationScope(span: ReadableSpan): string | undefined {
+  const s = span as ReadableSpan & { instrumentationScope?: { name: string }; instrumentationLibrary?: { name: string } };
+  return (s.instrumentationScope ?? s.instrumentationLibrary)?.name;
+}
+
+/** The only span the instrumentation made; fails when there is not exactly one. */
+export function onlySpan(): ReadableSpan {
+  const spans = instrumentedSpans();
+  if (spans.length !== 1) {
+    throw new Error(`expected exactly one span, got ${spans.length}: ${spans.map((s) => s.name).join(', ')}`);
+  }
+  return spans[0];
+}
+
+/** Resolves when `predicate` holds, polling every few ms; rejects after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export async function collectMetrics(): Promise<MetricData[]> {
+  const { resourceMetrics } = await metricReader.collect();
+  return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+}
+
+export function metric(metrics: MetricData[], name: string): MetricData | undefined {
+  return metrics.find((m) => m.descriptor.name === name);
+}
+
+/** Histogram points of a metric whose attributes include `match`. */
+export function points(data: MetricData | undefined, match: Attributes = {}): Array<DataPoint<Histogram | number>> {
+  if (!data) return [];
+  return (data.dataPoints as Array<DataPoint<Histogram | number>>).filter((p) =>
+    Object.entries(match).every(([k, v]) => p.attributes[k] === v),
+  );
+}
+
+export async function resetTelemetry(): Promise<void> {
+  spanExporter.reset();
+  // Cumulative metrics: collecting and ignoring is not a reset, so tests compare before/after or
+  // filter by a unique model name.
+}
+
+export { context, trace };
