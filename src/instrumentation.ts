@@ -55,6 +55,7 @@ interface APIPromiseLike {
   responsePromise: Promise<unknown>;
   parseResponse: AnyFunction;
   asResponse: AnyFunction;
+  _thenUnwrap: (transform: (data: unknown) => unknown) => unknown;
 }
 
 interface ResponsesPrototype {
@@ -74,6 +75,7 @@ function isAPIPromiseLike(value: unknown): value is APIPromiseLike {
     value instanceof Promise &&
     typeof (value as unknown as APIPromiseLike).parseResponse === 'function' &&
     typeof (value as unknown as APIPromiseLike).asResponse === 'function' &&
+    typeof (value as unknown as APIPromiseLike)._thenUnwrap === 'function' &&
     (value as unknown as APIPromiseLike).responsePromise instanceof Promise
   );
 }
@@ -221,12 +223,12 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       throw error;
     }
     try {
-      this.observe(result, call);
+      return this.observe(result, call);
     } catch (err) {
       diag.error('@budecosystem/instrumentation-responses: could not observe a call', err);
       call.finish({ kind: 'abandoned' });
+      return result;
     }
-    return result;
   }
 
   private startCall(resource: unknown, args: unknown[]): { call: Call; ctx: Context; args: unknown[] } {
@@ -280,21 +282,23 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     return { call, ctx, args: config.propagateContext ? injectContext(args, ctx) : args };
   }
 
-  /** Follows the APIPromise without reading its body and without changing what the caller gets. */
-  private observe(result: unknown, call: Call): void {
+  /**
+   * Follows the APIPromise without reading its body and returns what the caller gets: the SDK's
+   * own `_thenUnwrap` of it, a real APIPromise whose derived promises (`parse()`, the stream
+   * helper) all pass through the transform.
+   */
+  private observe(result: unknown, call: Call): unknown {
     if (!isAPIPromiseLike(result)) {
       this._diag.debug('responses.create() did not return an APIPromise; span ended without a response');
       call.finish({ kind: 'abandoned' });
-      return;
+      return result;
     }
-    call.watch(result);
     result.responsePromise.then(
       () => call.touch(),
       (error: unknown) => call.finish({ kind: 'error', error }),
     );
-
-    const parseResponse = result.parseResponse;
-    const onBody = (data: unknown): unknown => {
+    // The transform is synchronous, never throws and may run more than once (once per parse).
+    const traced = result._thenUnwrap((data: unknown) => {
       try {
         if (isStreamLike(data)) {
           call.setStreaming(true);
@@ -307,29 +311,27 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
         diag.error('@budecosystem/instrumentation-responses: could not record a response', err);
       }
       return data;
-    };
-    const onBodyError = (error: unknown): never => {
-      call.finish({ kind: 'error', error });
-      throw error;
-    };
-    result.parseResponse = function parseResponseTraced(this: unknown, ...args: unknown[]): unknown {
+    });
+    if (!isAPIPromiseLike(traced)) return traced;
+    call.watch(traced);
+
+    // Reading or parsing the body can fail after the headers came: seen where the caller awaits.
+    const parseResponse = traced.parseResponse;
+    traced.parseResponse = function parseResponseTraced(this: unknown, ...args: unknown[]): unknown {
       call.bodyRequested = true;
-      let parsed: unknown;
-      try {
-        parsed = parseResponse.apply(this, args);
-      } catch (error) {
-        onBodyError(error);
-      }
-      return Promise.resolve(parsed).then(onBody, onBodyError);
+      const parsed = parseResponse.apply(this, args);
+      Promise.resolve(parsed).catch((error: unknown) => call.finish({ kind: 'error', error }));
+      return parsed;
     };
 
-    const asResponse = result.asResponse;
-    result.asResponse = function asResponseTraced(this: unknown, ...args: unknown[]): unknown {
+    const asResponse = traced.asResponse;
+    traced.asResponse = function asResponseTraced(this: unknown, ...args: unknown[]): unknown {
       return (asResponse.apply(this, args) as Promise<unknown>).then((response) => {
         // Only the raw Response was wanted: its body is the application's to read.
         if (!call.bodyRequested) call.finish({ kind: 'raw' });
         return response;
       });
     };
+    return traced;
   }
 }

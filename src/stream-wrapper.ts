@@ -74,8 +74,10 @@ class InstrumentedIterator implements AsyncIterator<unknown>, AsyncIterable<unkn
       }
       return result;
     };
+    // The SDK ends its iterator silently on an abort and aborts its controller before any error
+    // reaches here, so a rejection is always a failure, whatever the signal says.
     this.onError = (error) => {
-      call.finish(signal?.aborted ? { kind: 'cancelled' } : { kind: 'error', error });
+      call.finish({ kind: 'error', error });
       throw error;
     };
   }

@@ -103,3 +103,40 @@ export async function resetTelemetry(): Promise<void> {
 }
 
 export { context, trace };
+
+/* The embedded gateway every test talks to, started once for the whole run. */
+import { startGateway, type Gateway } from '../gateway/server';
+import OpenAI from 'openai';
+
+let running: Gateway | undefined;
+
+export function gateway(): Gateway {
+  if (!running) throw new Error('gateway not started');
+  return running;
+}
+
+/** The API key every test client uses: telemetry must never contain it. */
+export const API_KEY = 'sk-SENTINEL-API-KEY-0123456789';
+
+/** A real openai client pointed at the embedded gateway, retries off unless asked. */
+export function client(options: ConstructorParameters<typeof OpenAI>[0] = {}): OpenAI {
+  return new OpenAI({ apiKey: API_KEY, baseURL: `${gateway().url}/v1`, maxRetries: 0, ...options });
+}
+
+/** Request options that pick a gateway scenario (see gateway/scenario.ts). */
+export function scenario(value: string): { headers: Record<string, string> } {
+  return { headers: { 'x-mock-scenario': value } };
+}
+
+export const mochaHooks = {
+  async beforeAll(): Promise<void> {
+    running = await startGateway();
+  },
+  async afterAll(): Promise<void> {
+    await running?.close();
+  },
+  beforeEach(): void {
+    spanExporter.reset();
+    running?.reset();
+  },
+};
