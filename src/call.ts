@@ -9,13 +9,14 @@ import {
   ATTR_BUD_STREAM_COMPLETED,
   ATTR_BUD_TTFT_MS,
   ERROR_TYPE_STREAM_TRUNCATED,
+  bodyAttributes,
   computeCost,
   conversationId,
+  gatewayHeaderAttributes,
   costAttributes,
   errorType,
   errorTypeOfPayload,
   priceFor,
-  responseAttributes,
   type Params,
   type ResponseLike,
 } from './attributes';
@@ -59,6 +60,10 @@ export interface CallSetup {
   /** Span name for the streaming variant, used when the SDK's decision differs from `params.stream`. */
   streamingName: string;
   plainName: string;
+  /** Whether the token usage metric counts this call's usage (create, compact; not re-reads of a response). */
+  recordsUsage: boolean;
+  /** Told the final response of the call, if any. */
+  onResponse?: (response: ResponseLike) => void;
 }
 
 export class Call {
@@ -96,8 +101,17 @@ export class Call {
     abandoned.register(holder, this, this);
   }
 
-  touch(): void {
+  /** The response headers came: the Bud gateway's signals are read from them (nothing is consumed). */
+  onHeaders(props: unknown): void {
     this.lastSeen = Date.now();
+    try {
+      const headers = (props as { response?: { headers?: { get(name: string): string | null } } } | undefined)
+        ?.response?.headers;
+      const attributes = gatewayHeaderAttributes(headers);
+      if (Object.keys(attributes).length > 0) this.span.setAttributes(attributes);
+    } catch (err) {
+      diag.debug('@budecosystem/instrumentation-responses: could not read response headers', err);
+    }
   }
 
   /** The SDK decided whether the call streams; rename the span if `params.stream` said otherwise. */
@@ -135,7 +149,8 @@ export class Call {
     const attributes: Attributes = {};
 
     if (response && typeof response === 'object') {
-      Object.assign(attributes, responseAttributes(response, config.outputFields, config.maxContentLength));
+      Object.assign(attributes, bodyAttributes(response, config.outputFields, config.maxContentLength));
+      this.notifyResponse(response);
       if (this.setup.params && !this.setup.params.previous_response_id && !this.setup.params.conversation) {
         const id = conversationId(undefined, response);
         if (id !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = id;
@@ -181,9 +196,18 @@ export class Call {
       attributes: this.metricAttributes(response, failure),
       durationSeconds: (now - this.startedAt) / 1000,
       timeToFirstChunkSeconds: ttftSeconds,
-      usage: response?.usage,
+      usage: this.setup.recordsUsage ? response?.usage : undefined,
       cost,
     });
+  }
+
+  private notifyResponse(response: ResponseLike): void {
+    if (!this.setup.onResponse) return;
+    try {
+      this.setup.onResponse(response);
+    } catch (err) {
+      diag.debug('@budecosystem/instrumentation-responses: response listener failed', err);
+    }
   }
 
   /** `error.type` when the outcome is a failure, else undefined. */
@@ -204,7 +228,7 @@ export class Call {
 
   private cost(response: ResponseLike | undefined) {
     const { pricing } = this.setup.config;
-    if (!pricing || !response) return undefined;
+    if (!pricing || !response || !this.setup.recordsUsage) return undefined;
     const requestModel = this.setup.metricAttributes[ATTR_GEN_AI_REQUEST_MODEL];
     const price = priceFor(pricing, response.model, typeof requestModel === 'string' ? requestModel : undefined);
     return price ? computeCost(price, response.usage) : undefined;

@@ -15,6 +15,8 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
+  type SpanContext,
 } from '@opentelemetry/api';
 import {
   InstrumentationBase,
@@ -26,16 +28,18 @@ import {
   ATTR_BUD_STREAM,
   conversationAttributes,
   requestAttributes,
-  type Params,
+  type ResponseLike,
 } from './attributes';
 import { Call } from './call';
 import { resolveConfig, type BudResponsesInstrumentationConfig, type ResolvedConfig } from './config';
 import { Instruments } from './metrics';
+import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_SYSTEM,
   ATTR_OPENAI_API_TYPE,
   ATTR_SERVER_ADDRESS,
@@ -58,10 +62,6 @@ interface APIPromiseLike {
   _thenUnwrap: (transform: (data: unknown) => unknown) => unknown;
 }
 
-interface ResponsesPrototype {
-  create: AnyFunction;
-}
-
 interface ClientLike {
   _client?: { baseURL?: unknown };
 }
@@ -80,18 +80,50 @@ function isAPIPromiseLike(value: unknown): value is APIPromiseLike {
   );
 }
 
-/** `Responses.prototype` of a loaded openai module, CommonJS exports or ESM namespace, any major. */
-export function responsesPrototype(moduleExports: unknown): ResponsesPrototype | undefined {
+/** The OpenAI class of a loaded openai module (CommonJS exports or ESM namespace, any major). */
+export function openAIClass(moduleExports: unknown): unknown {
   if (!isObject(moduleExports) && typeof moduleExports !== 'function') return undefined;
   const mod = moduleExports as Record<string, unknown>;
-  for (const owner of [mod.OpenAI, mod.default, mod]) {
-    const responses = (owner as { Responses?: unknown } | undefined)?.Responses;
-    if (typeof responses !== 'function') continue;
-    const proto = (responses as { prototype?: ResponsesPrototype }).prototype;
-    if (typeof proto?.create === 'function') return proto;
+  for (const candidate of [mod.OpenAI, mod.default, mod]) {
+    if (ownerPrototype(candidate, 'Responses')) return candidate;
   }
   return undefined;
 }
+
+/** Prototypes and method names of the traced methods the loaded version has (own methods only). */
+function presentTargets(moduleExports: unknown): Array<{ proto: Record<string, unknown>; method: string; spec: OperationSpec }> {
+  const cls = openAIClass(moduleExports);
+  if (!cls) return [];
+  const out: Array<{ proto: Record<string, unknown>; method: string; spec: OperationSpec }> = [];
+  for (const { owner, method, spec } of PATCH_TARGETS) {
+    const proto = ownerPrototype(cls, owner);
+    if (proto && Object.prototype.hasOwnProperty.call(proto, method) && typeof proto[method] === 'function') {
+      out.push({ proto, method, spec });
+    }
+  }
+  return out;
+}
+
+/** Recent background response ids and the span of their create, for links from later calls. */
+class RecentResponses {
+  private readonly spans = new Map<string, SpanContext>();
+  constructor(private readonly limit: number) {}
+  remember(id: string, spanContext: SpanContext): void {
+    this.spans.delete(id);
+    this.spans.set(id, spanContext);
+    if (this.spans.size > this.limit) this.spans.delete(this.spans.keys().next().value as string);
+  }
+  linkTo(id: string | undefined): Link[] | undefined {
+    const spanContext = id === undefined ? undefined : this.spans.get(id);
+    return spanContext ? [{ context: spanContext }] : undefined;
+  }
+  get size(): number {
+    return this.spans.size;
+  }
+}
+
+/** How many background response ids are remembered for links (oldest forgotten first). */
+export const RECENT_RESPONSES_LIMIT = 1000;
 
 const serverCache = new Map<string, Attributes>();
 
@@ -130,24 +162,25 @@ function withTraceHeaders(options: unknown, carrier: Record<string, string>): un
   return options; // a Headers instance or a list: left as the application made it
 }
 
-/** The create() arguments with `traceparent`/`baggage` of `ctx` in the request options. */
-function injectContext(args: unknown[], ctx: Context): unknown[] {
+/** The arguments with `traceparent`/`baggage` of `ctx` in the request options (argument `index`). */
+function injectContext(args: unknown[], ctx: Context, index: number): unknown[] {
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
   if (Object.keys(carrier).length === 0) return args;
-  const options = args[1];
+  const options = args[index];
   const next =
     isObject(options) && typeof (options as { then?: unknown }).then === 'function'
       ? Promise.resolve(options).then((resolved) => withTraceHeaders(resolved, carrier))
       : withTraceHeaders(options, carrier);
   const out = args.slice();
-  out[1] = next;
+  out[index] = next;
   return out;
 }
 
 export class BudResponsesInstrumentation extends InstrumentationBase<BudResponsesInstrumentationConfig> {
   private resolved!: ResolvedConfig;
   private instruments: Instruments | undefined;
+  private readonly recent = new RecentResponses(RECENT_RESPONSES_LIMIT);
 
   constructor(config: BudResponsesInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -179,37 +212,36 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     ];
   }
 
-  /** Wraps `Responses.prototype.create` of a loaded openai module. */
+  /** Wraps every traced method the loaded openai module has (once, whatever calls this). */
   patch<T>(moduleExports: T): T {
-    const proto = responsesPrototype(moduleExports);
-    if (!proto) {
-      this._diag.debug('openai module has no Responses class; not patched');
-      return moduleExports;
-    }
-    if (!isWrapped(proto.create)) {
-      this._wrap(proto, 'create', (original) => this.createWrapper(original));
+    const targets = presentTargets(moduleExports);
+    if (targets.length === 0) this._diag.debug('openai module has no Responses class; not patched');
+    for (const { proto, method, spec } of targets) {
+      if (isWrapped(proto[method])) continue;
+      this._wrap(proto, method, (original) => this.wrapperFor(spec, original as AnyFunction));
     }
     return moduleExports;
   }
 
   unpatch<T>(moduleExports: T): T {
-    const proto = responsesPrototype(moduleExports);
-    if (proto && isWrapped(proto.create)) this._unwrap(proto, 'create');
+    for (const { proto, method } of presentTargets(moduleExports)) {
+      if (isWrapped(proto[method])) this._unwrap(proto, method);
+    }
     return moduleExports;
   }
 
-  private createWrapper(original: AnyFunction): AnyFunction {
+  private wrapperFor(spec: OperationSpec, original: AnyFunction): AnyFunction {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
-    return function create(this: unknown, ...args: unknown[]): unknown {
-      return instrumentation.traceCreate(this, original, args);
+    return function traced(this: unknown, ...args: unknown[]): unknown {
+      return instrumentation.traceCall(spec, this, original, args);
     };
   }
 
-  private traceCreate(resource: unknown, original: AnyFunction, args: unknown[]): unknown {
+  private traceCall(spec: OperationSpec, resource: unknown, original: AnyFunction, args: unknown[]): unknown {
     let started: { call: Call; ctx: Context; args: unknown[] } | undefined;
     try {
-      started = this.startCall(resource, args);
+      started = this.startCall(spec, resource, args);
     } catch (err) {
       diag.error('@budecosystem/instrumentation-responses: could not start a span; call not traced', err);
     }
@@ -223,7 +255,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       throw error;
     }
     try {
-      return this.observe(result, call);
+      return spec.list ? this.observeList(result, call) : this.observe(result, call);
     } catch (err) {
       diag.error('@budecosystem/instrumentation-responses: could not observe a call', err);
       call.finish({ kind: 'abandoned' });
@@ -231,17 +263,22 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     }
   }
 
-  private startCall(resource: unknown, args: unknown[]): { call: Call; ctx: Context; args: unknown[] } {
+  private startCall(
+    spec: OperationSpec,
+    resource: unknown,
+    args: unknown[],
+  ): { call: Call; ctx: Context; args: unknown[] } {
     const config = this.resolved;
-    const params = isObject(args[0]) ? (args[0] as Params) : undefined;
-    const streaming = params?.stream === true;
+    const { params, streaming, responseId, conversationId } = spec.read(args);
+    const isCreate = spec === CREATE;
     const model = typeof params?.model === 'string' ? params.model : undefined;
-    const otel = config.semconvMode === 'otel';
-    const plainName = otel ? (model ? `${GEN_AI_OPERATION_CHAT} ${model}` : GEN_AI_OPERATION_CHAT) : config.spanName;
-    const streamingName = otel ? plainName : `${config.spanName}.stream`;
+    const otel = config.semconvMode === 'otel' && isCreate;
+    const base = spec.underBaseName ? `${config.spanName}${spec.spanSuffix}` : spec.spanSuffix;
+    const plainName = otel ? (model ? `${GEN_AI_OPERATION_CHAT} ${model}` : GEN_AI_OPERATION_CHAT) : base;
+    const streamingName = otel || !isCreate ? plainName : `${base}.stream`;
 
     const metricAttributes: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: otel ? GEN_AI_OPERATION_CHAT : 'responses',
+      [ATTR_GEN_AI_OPERATION_NAME]: otel ? GEN_AI_OPERATION_CHAT : spec.operation,
       [ATTR_GEN_AI_PROVIDER_NAME]: config.system,
       ...serverAttributes((resource as ClientLike | undefined)?._client?.baseURL),
     };
@@ -250,17 +287,22 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     const attributes: Attributes = {
       ...metricAttributes,
       [ATTR_GEN_AI_SYSTEM]: config.system,
-      [ATTR_BUD_OPERATION]: 'responses',
+      [ATTR_BUD_OPERATION]: spec.operation,
       [ATTR_OPENAI_API_TYPE]: 'responses',
       [ATTR_BUD_STREAM]: streaming,
-      ...conversationAttributes(params),
+      ...conversationAttributes(params ?? (conversationId ? { conversation: conversationId } : undefined)),
     };
     if (!otel) delete attributes[ATTR_GEN_AI_REQUEST_MODEL];
     if (streaming) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
+    if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
     if (params) Object.assign(attributes, requestAttributes(params, config.inputFields, config.maxContentLength));
 
     const parent = context.active();
-    const span = this.tracer.startSpan(streaming ? streamingName : plainName, { kind: SpanKind.CLIENT, attributes }, parent);
+    const span = this.tracer.startSpan(
+      streaming ? streamingName : plainName,
+      { kind: SpanKind.CLIENT, attributes, links: this.recent.linkTo(responseId) },
+      parent,
+    );
     if (config.requestHook && params) {
       try {
         config.requestHook(span, params);
@@ -278,8 +320,31 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       metricAttributes,
       plainName,
       streamingName,
+      recordsUsage: isCreate || spec.operation === 'compact',
+      onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
     });
-    return { call, ctx, args: config.propagateContext ? injectContext(args, ctx) : args };
+    return { call, ctx, args: config.propagateContext ? injectContext(args, ctx, spec.optionsIndex) : args };
+  }
+
+  private rememberBackground(response: ResponseLike, spanContext: SpanContext): void {
+    if (typeof response.id === 'string') this.recent.remember(response.id, spanContext);
+  }
+
+  /** A list method: its PagePromise stays untouched (async iteration); the span ends with the first page's headers. */
+  private observeList(result: unknown, call: Call): unknown {
+    const responsePromise = (result as { responsePromise?: unknown } | undefined)?.responsePromise;
+    if (!(responsePromise instanceof Promise)) {
+      call.finish({ kind: 'abandoned' });
+      return result;
+    }
+    responsePromise.then(
+      (props: unknown) => {
+        call.onHeaders(props);
+        call.finish({ kind: 'response', response: undefined });
+      },
+      (error: unknown) => call.finish({ kind: 'error', error }),
+    );
+    return result;
   }
 
   /**
@@ -289,12 +354,12 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
    */
   private observe(result: unknown, call: Call): unknown {
     if (!isAPIPromiseLike(result)) {
-      this._diag.debug('responses.create() did not return an APIPromise; span ended without a response');
+      this._diag.debug('the openai method did not return an APIPromise; span ended without a response');
       call.finish({ kind: 'abandoned' });
       return result;
     }
     result.responsePromise.then(
-      () => call.touch(),
+      (props: unknown) => call.onHeaders(props),
       (error: unknown) => call.finish({ kind: 'error', error }),
     );
     // The transform is synchronous, never throws and may run more than once (once per parse).
