@@ -192,13 +192,17 @@ export class Call {
     }
     span.end(outcome.kind === 'abandoned' ? this.lastSeen : undefined);
 
-    this.setup.instruments?.record({
-      attributes: this.metricAttributes(response, failure),
-      durationSeconds: (now - this.startedAt) / 1000,
-      timeToFirstChunkSeconds: ttftSeconds,
-      usage: this.setup.recordsUsage ? response?.usage : undefined,
-      cost,
-    });
+    try {
+      this.setup.instruments?.record({
+        attributes: this.metricAttributes(response, failure),
+        durationSeconds: (now - this.startedAt) / 1000,
+        timeToFirstChunkSeconds: ttftSeconds,
+        usage: this.setup.recordsUsage ? response?.usage : undefined,
+        cost,
+      });
+    } catch (err) {
+      diag.error('@budecosystem/instrumentation-responses: failed to record metrics', err);
+    }
   }
 
   private notifyResponse(response: ResponseLike): void {

@@ -198,7 +198,12 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   }
 
   protected override _updateMetricInstruments(): void {
-    this.instruments = new Instruments(this.meter);
+    try {
+      this.instruments = new Instruments(this.meter);
+    } catch (err) {
+      this.instruments = undefined;
+      diag.error('@budecosystem/instrumentation-responses: could not create metric instruments; no metrics', err);
+    }
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {
