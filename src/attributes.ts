@@ -6,6 +6,10 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import {
   ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_GEN_AI_TOOL_DEFINITIONS,
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
@@ -21,6 +25,8 @@ import {
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ERROR_TYPE_OTHER,
 } from './semconv';
+import { finishReasons } from './finish-reasons';
+import { inputMessages, outputMessages, systemInstructions, toolDefinitions } from './messages';
 
 /* Bud's own attribute names. */
 export const ATTR_BUD_OPERATION = 'bud.inference.operation';
@@ -96,7 +102,7 @@ export const SAFE_OUTPUT_FIELDS: readonly string[] = Object.freeze([
 ]);
 
 /** Response fields that hold content, added to the defaults by `captureContent`. */
-export const CONTENT_OUTPUT_FIELDS: readonly string[] = Object.freeze(['output_text']);
+export const CONTENT_OUTPUT_FIELDS: readonly string[] = Object.freeze(['output_text', 'output']);
 
 /** Loose views of the openai types: the instrumentation must accept every major's shapes. */
 export type Params = Readonly<Record<string, unknown>>;
@@ -174,6 +180,19 @@ function budContent(name: string): RequestMapper {
   return (value, out, max) => setIf(out, ATTR_BUD_REQUEST_PREFIX + name, toContentValue(value, max));
 }
 
+/** A content param recorded as `bud.inference.request.{name}` and as its semconv message JSON. */
+function alsoSemconv(
+  name: string,
+  key: string,
+  toJson: (params: Params, max: number) => string | undefined,
+): RequestMapper {
+  const plain = budContent(name);
+  return (value, out, max) => {
+    plain(value, out, max);
+    setIf(out, key, toJson({ [name]: value }, max));
+  };
+}
+
 /** How each known create() param becomes attributes. Unknown names: `bud.inference.request.{name}`. */
 export const REQUEST_MAP: Readonly<Record<string, RequestMapper>> = Object.freeze({
   model: (value, out) => setIf(out, ATTR_GEN_AI_REQUEST_MODEL, typeof value === 'string' ? value : undefined),
@@ -193,9 +212,9 @@ export const REQUEST_MAP: Readonly<Record<string, RequestMapper>> = Object.freez
     setIf(out, ATTR_BUD_PROMPT_VERSION, typeof value.version === 'string' ? value.version : undefined);
   },
   'prompt.variables': (value, out, max) => setIf(out, ATTR_BUD_PROMPT, toContentValue(value, max)),
-  input: budContent('input'),
-  instructions: budContent('instructions'),
-  tools: budContent('tools'),
+  input: alsoSemconv('input', ATTR_GEN_AI_INPUT_MESSAGES, inputMessages),
+  instructions: alsoSemconv('instructions', ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, systemInstructions),
+  tools: alsoSemconv('tools', ATTR_GEN_AI_TOOL_DEFINITIONS, toolDefinitions),
   user: budContent('user'),
   metadata: budContent('metadata'),
   text: budContent('text'),
@@ -269,20 +288,6 @@ export function toolCalls(response: ResponseLike): Array<{ type: string; name?: 
   });
 }
 
-/** `gen_ai.response.finish_reasons` from status, incomplete_details and output. */
-export function finishReasons(response: ResponseLike): string[] {
-  switch (response.status) {
-    case 'completed':
-      return [Array.isArray(response.output) && response.output.some(isToolCall) ? 'tool_call' : 'stop'];
-    case 'incomplete':
-      return [response.incomplete_details?.reason === 'content_filter' ? 'content_filter' : 'length'];
-    case 'failed':
-      return ['error'];
-    default:
-      return [];
-  }
-}
-
 export function usageAttributes(usage: ResponseUsage | null | undefined): Attributes {
   const out: Attributes = {};
   if (!usage) return out;
@@ -325,6 +330,7 @@ export const RESPONSE_MAP: Readonly<Record<string, ResponseMapper>> = Object.fre
     const calls = toolCalls(response);
     if (calls.length) out[ATTR_BUD_TOOL_CALLS] = JSON.stringify(calls);
   },
+  output: (response, out, max) => setIf(out, ATTR_GEN_AI_OUTPUT_MESSAGES, outputMessages(response, max)),
   output_text: (response, out, max) => {
     const text = outputText(response);
     if (text !== undefined) out[ATTR_BUD_OUTPUT_TEXT] = text.length > max ? text.slice(0, max) : text;

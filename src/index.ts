@@ -15,10 +15,11 @@ export {
   SAFE_INPUT_FIELDS,
   SAFE_OUTPUT_FIELDS,
   computeCost,
-  finishReasons,
   outputText,
   requestAttributes,
   responseAttributes,
   toolCalls,
 } from './attributes';
+export { finishReasons } from './finish-reasons';
+export { inputMessages, outputMessages, systemInstructions, toolDefinitions } from './messages';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version';

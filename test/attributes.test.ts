@@ -4,7 +4,6 @@ import {
   conversationId,
   errorType,
   errorTypeOfPayload,
-  finishReasons,
   outputText,
   priceFor,
   requestAttributes,
@@ -16,6 +15,7 @@ import {
   SAFE_OUTPUT_FIELDS,
   CONTENT_OUTPUT_FIELDS,
 } from '../src/attributes';
+import { finishReasons } from '../src/finish-reasons';
 
 const fullParams = {
   model: 'm1',
@@ -164,7 +164,14 @@ describe('attributes: response map (CONTRACT §5)', () => {
     assert.equal(outputText(response), 'Hello world');
     assert.equal(outputText({ output_text: 'given' }), 'given');
     const a = responseAttributes(response, new Set(CONTENT_OUTPUT_FIELDS), 5);
-    assert.deepEqual(a, { 'bud.inference.response.output_text': 'Hello' });
+    assert.equal(a['bud.inference.response.output_text'], 'Hello');
+    const messages = JSON.parse(a['gen_ai.output.messages'] as string) as Array<{ role: string; parts: Array<{ type: string }>; finish_reason: string }>;
+    assert.equal(messages[0].role, 'assistant');
+    assert.deepEqual(
+      messages[0].parts.map((p) => p.type),
+      ['reasoning', 'text', 'text', 'tool_call', 'server_tool_call', 'server_tool_call_response'],
+    );
+    assert.equal(messages[0].finish_reason, 'tool_call');
   });
 
   it('finish reasons follow status, incomplete_details and output', () => {
@@ -174,6 +181,8 @@ describe('attributes: response map (CONTRACT §5)', () => {
     assert.deepEqual(finishReasons({ status: 'incomplete', incomplete_details: { reason: 'content_filter' } }), ['content_filter']);
     assert.deepEqual(finishReasons({ status: 'failed' }), ['error']);
     assert.deepEqual(finishReasons({ status: 'queued' }), []);
+    // Server-side tools ran inside the response: it still finished with stop.
+    assert.deepEqual(finishReasons({ status: 'completed', output: [{ type: 'web_search_call', id: 'ws' }] }), ['stop']);
   });
 
   it('error code and incomplete reason', () => {

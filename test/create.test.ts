@@ -3,6 +3,7 @@
  * openai client over HTTP against the embedded gateway (CONTRACT §2-§5, §7, §8).
  */
 import * as assert from 'node:assert/strict';
+import * as diagnostics from 'node:diagnostics_channel';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import * as sinon from 'sinon';
@@ -91,6 +92,21 @@ describe('responses.create() (non-streaming)', () => {
     assert.equal(sent?.headers.traceparent, `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
   });
 
+  it('the span is the active context while the SDK sends the request (an HTTP span would be its child)', async () => {
+    const activeAtSend: Array<string | undefined> = [];
+    const onRequest = () => activeAtSend.push(trace.getSpan(context.active())?.spanContext().spanId);
+    // undici (openai 5+, global fetch) and node:http (openai 4, node-fetch) announce each request.
+    const channels = ['undici:request:create', 'http.client.request.start'].filter((name) => diagnostics.channel(name));
+    channels.forEach((name) => diagnostics.subscribe(name, onRequest));
+    try {
+      await client().responses.create({ model: 'm', input: 'x' });
+    } finally {
+      channels.forEach((name) => diagnostics.unsubscribe(name, onRequest));
+    }
+    assert.ok(activeAtSend.length >= 1, 'the request was seen');
+    assert.equal(activeAtSend[0], onlySpan().spanContext().spanId);
+  });
+
   it('keeps a traceparent the application set itself', async () => {
     const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     await client().responses.create({ model: 'm', input: 'x' }, { headers: { traceparent: own } });
@@ -149,6 +165,12 @@ describe('responses.create() (non-streaming)', () => {
     assert.equal(a['bud.inference.response.output_text'], r.output_text);
     assert.equal(a['bud.inference.request.input'], 'hi there');
     assert.equal(a['bud.inference.request.instructions'], 'be brief');
+    assert.deepEqual(JSON.parse(a['gen_ai.input.messages'] as string), [
+      { role: 'user', parts: [{ type: 'text', content: 'hi there' }] },
+    ]);
+    assert.deepEqual(JSON.parse(a['gen_ai.system_instructions'] as string), [{ type: 'text', content: 'be brief' }]);
+    const output = JSON.parse(a['gen_ai.output.messages'] as string) as Array<{ parts: Array<{ content: string }> }>;
+    assert.equal(output[0].parts.map((p) => p.content).join(''), r.output_text);
   });
 
   it('captureInput: false and captureOutput: a list', async () => {

@@ -1,0 +1,599 @@
+/*
+ * Semantic-convention message JSON for content capture (CONTRACT.md §4, §5, §8): the values of
+ * `gen_ai.input.messages`, `gen_ai.system_instructions`, `gen_ai.tool.definitions` and
+ * `gen_ai.output.messages` in the shapes of the GenAI JSON Schemas of semconv v1.41.1, built from
+ * Responses API params and Response objects.
+ *
+ * Rules:
+ * - Every string of content is cut to `maxContentLength` characters BEFORE encoding, so the
+ *   attribute is always valid JSON. Structural fields are not content and are not cut: the
+ *   part's own `type`, `role`, ids, names, modality, mime type and finish reason; inside
+ *   payloads, strings of up to 128 characters under `type`, `status`, `id` and `*_id` keys;
+ *   and the keywords of a tool's JSON Schema (`type`, `$ref`, `format`, `required`, ...), so a
+ *   cut value keeps its meaning and its schema.
+ * - Unknown item and content-part types are carried as GenericPart `{type: <original>, ...}`.
+ * - Nothing here throws: odd values are omitted, a failing item is skipped, and a value that
+ *   cannot be encoded at all gives `undefined`.
+ */
+import type { Params, ResponseLike } from './attributes';
+import { finishReasons } from './finish-reasons';
+
+type Json = null | boolean | number | string | Json[] | JsonObject;
+interface JsonObject {
+  [key: string]: Json;
+}
+type Part = JsonObject & { type: string };
+interface ChatMessage {
+  role: string;
+  parts: Part[];
+}
+interface OutputMessage extends ChatMessage {
+  finish_reason: string;
+}
+type Item = Record<string, unknown>;
+
+/** How content is cut: the limit, and (for JSON Schemas) the keys whose strings stay whole. */
+interface Ctx {
+  max: number;
+  keep?: ReadonlySet<string>;
+}
+
+const MAX_DEPTH = 32;
+
+/** JSON Schema keywords whose string values are structure, not prose: never cut. */
+const SCHEMA_KEYWORDS: ReadonlySet<string> = new Set(['type', '$ref', '$id', '$schema', 'format', 'required', 'pattern']);
+
+/** Tool fields that hold credentials (CONTRACT §8): never recorded. */
+const SECRET_TOOL_FIELDS: readonly string[] = ['authorization', 'headers'];
+
+function isObject(value: unknown): value is Item {
+  return typeof value === 'object' && value !== null;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function ctxOf(maxContentLength: number): Ctx {
+  const ok = typeof maxContentLength === 'number' && maxContentLength >= 0;
+  return { max: ok ? Math.floor(maxContentLength) : Infinity };
+}
+
+/** `text` cut to `max` UTF-16 units, never splitting a surrogate pair. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = max > 0 ? text.charCodeAt(max - 1) : 0;
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+/**
+ * Strings under these keys are identifiers or discriminators (`type`, `status`, ids), not
+ * content: kept whole up to this length, so a cut payload keeps its meaning.
+ */
+const STRUCTURAL_LENGTH = 128;
+
+function isStructuralKey(key: string): boolean {
+  return key === 'type' || key === 'status' || key === 'id' || key.endsWith('_id');
+}
+
+/** The length up to which strings under `key` are kept whole (0: always cut to the limit). */
+function keepFor(key: string, ctx: Ctx): number {
+  if (ctx.keep?.has(key)) return Infinity;
+  return isStructuralKey(key) ? STRUCTURAL_LENGTH : 0;
+}
+
+/**
+ * A JSON-safe copy of `value` with every content string cut to the limit: cycles, functions,
+ * symbols and `undefined` are omitted, depth is bounded, `toJSON()` is honoured.
+ */
+function clean(value: unknown, ctx: Ctx, keep = 0, ancestors: Set<object> = new Set(), depth = 0): Json | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value.length <= keep ? value : cut(value, ctx.max);
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (value === null) return null;
+  if (ancestors.has(value) || depth >= MAX_DEPTH) return undefined;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v) => clean(v, ctx, keep, ancestors, depth + 1) ?? null);
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return clean(toJSON.call(value), ctx, keep, ancestors, depth + 1);
+    const out: JsonObject = {};
+    for (const key of Object.keys(value)) {
+      const v = clean((value as Item)[key], ctx, keepFor(key, ctx), ancestors, depth + 1);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+/** The cleaned fields of `item` other than `omit`. */
+function rest(item: Item, omit: readonly string[], ctx: Ctx): JsonObject {
+  const out: JsonObject = {};
+  for (const key of Object.keys(item)) {
+    if (omit.includes(key)) continue;
+    const v = clean(item[key], ctx, keepFor(key, ctx));
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+/** Runs `fn` on each entry, skipping entries it rejects or fails on. */
+function mapSafe<T, R>(list: readonly T[], fn: (entry: T) => R | undefined): R[] {
+  const out: R[] = [];
+  for (const entry of list) {
+    try {
+      const r = fn(entry);
+      if (r !== undefined) out.push(r);
+    } catch {
+      // one bad entry must not cost the others
+    }
+  }
+  return out;
+}
+
+/** The JSON of a non-empty list, or undefined (nothing to record, or it cannot be encoded). */
+function encode(build: () => unknown[] | undefined): string | undefined {
+  try {
+    const list = build();
+    return list && list.length ? JSON.stringify(list) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/* ---------- content parts ---------- */
+
+function textPart(text: string, ctx: Ctx): Part {
+  return { type: 'text', content: cut(text, ctx.max) };
+}
+
+/** The part types semconv v1.41.1 defines; a generic part must not pose as one of them. */
+const SEMCONV_PART_TYPES: ReadonlySet<string> = new Set([
+  'text',
+  'tool_call',
+  'tool_call_response',
+  'server_tool_call',
+  'server_tool_call_response',
+  'blob',
+  'file',
+  'uri',
+  'reasoning',
+]);
+
+/**
+ * GenericPart: the original type and the other fields, cleaned. An unknown payload whose type
+ * is a semconv part type (a `{type: 'uri'}` without a uri) is namespaced as `openai.<type>`.
+ */
+function genericPart(item: Item, type: string, ctx: Ctx): Part {
+  return { type: SEMCONV_PART_TYPES.has(type) ? `openai.${type}` : type, ...rest(item, ['type'], ctx) };
+}
+
+function modalityOf(mime: string | undefined, fallback: string): string {
+  const major = mime?.split('/')[0].toLowerCase();
+  return major === 'image' || major === 'audio' || major === 'video' ? major : fallback;
+}
+
+const DATA_URL = /^data:([^,;]*)((?:;[^,;]*)*),/i;
+
+/** The MIME type and base64 payload of a `data:` URL, or undefined for any other string. */
+export function parseDataUrl(url: string): { mime?: string; base64: string } | undefined {
+  const match = DATA_URL.exec(url);
+  if (!match) return undefined;
+  const payload = url.slice(match[0].length);
+  const isBase64 = match[2].toLowerCase().split(';').includes('base64');
+  let base64 = payload;
+  if (!isBase64) {
+    try {
+      base64 = Buffer.from(decodeURIComponent(payload), 'utf8').toString('base64');
+    } catch {
+      base64 = Buffer.from(payload, 'utf8').toString('base64');
+    }
+  }
+  return { mime: match[1] || undefined, base64 };
+}
+
+function withFilename(part: Part, source: Item): Part {
+  const filename = str(source.filename);
+  if (filename !== undefined) part.filename = filename;
+  return part;
+}
+
+function blobPart(base64: string, mime: string | undefined, modality: string, ctx: Ctx): Part {
+  return { type: 'blob', ...(mime ? { mime_type: mime } : {}), modality, content: cut(base64, ctx.max) };
+}
+
+/** A URL as a blob part (data URL) or a uri part. */
+function urlPart(url: string, fallbackModality: string, ctx: Ctx): Part {
+  const data = parseDataUrl(url);
+  if (data) return blobPart(data.base64, data.mime, modalityOf(data.mime, fallbackModality), ctx);
+  return { type: 'uri', modality: fallbackModality, uri: cut(url, ctx.max) };
+}
+
+/** `input_image` and `computer_screenshot`: URL, data URL or file id. */
+function imagePart(part: Item, ctx: Ctx): Part {
+  const url = str(part.image_url);
+  if (url) return urlPart(url, 'image', ctx);
+  const fileId = str(part.file_id);
+  if (fileId) return { type: 'file', modality: 'image', file_id: fileId };
+  return genericPart(part, String(part.type), ctx);
+}
+
+/** `input_file`: inline data, URL or file id. Not image/audio/video: modality `document`. */
+function filePart(part: Item, ctx: Ctx): Part {
+  const data = str(part.file_data);
+  if (data) {
+    const parsed = parseDataUrl(data);
+    const mime = parsed?.mime;
+    return withFilename(blobPart(parsed ? parsed.base64 : data, mime, modalityOf(mime, 'document'), ctx), part);
+  }
+  const url = str(part.file_url);
+  if (url) return withFilename(urlPart(url, 'document', ctx), part);
+  const fileId = str(part.file_id);
+  if (fileId) return withFilename({ type: 'file', modality: 'document', file_id: fileId }, part);
+  return genericPart(part, 'input_file', ctx);
+}
+
+const AUDIO_MIME: ReadonlyMap<string, string> = new Map([
+  ['mp3', 'audio/mpeg'],
+  ['wav', 'audio/wav'],
+]);
+
+function audioPart(part: Item, ctx: Ctx): Part {
+  const audio = isObject(part.input_audio) ? part.input_audio : {};
+  const data = str(audio.data);
+  if (data === undefined) return genericPart(part, 'input_audio', ctx);
+  const format = str(audio.format);
+  const mime = format === undefined ? undefined : (AUDIO_MIME.get(format) ?? `audio/${format}`);
+  return blobPart(data, mime, 'audio', ctx);
+}
+
+function outputTextPart(part: Item, content: string, ctx: Ctx): Part {
+  const text = textPart(content, ctx);
+  if (Array.isArray(part.annotations) && part.annotations.length) {
+    const annotations = clean(part.annotations, ctx);
+    if (annotations !== undefined) text.annotations = annotations;
+  }
+  return text;
+}
+
+/** One content part of a message (or of a tool output list). */
+function contentPart(part: unknown, ctx: Ctx): Part | undefined {
+  if (typeof part === 'string') return textPart(part, ctx);
+  if (!isObject(part) || typeof part.type !== 'string') return undefined;
+  switch (part.type) {
+    case 'input_text':
+    case 'text':
+      if (typeof part.text === 'string') return textPart(part.text, ctx);
+      break;
+    case 'output_text':
+      if (typeof part.text === 'string') return outputTextPart(part, part.text, ctx);
+      break;
+    case 'refusal':
+      // No refusal part in v1.41.1: GenericPart with the text as `content`.
+      if (typeof part.refusal === 'string') return { type: 'refusal', content: cut(part.refusal, ctx.max) };
+      break;
+    case 'input_image':
+    case 'computer_screenshot':
+      return imagePart(part, ctx);
+    case 'input_file':
+      return filePart(part, ctx);
+    case 'input_audio':
+      return audioPart(part, ctx);
+  }
+  return genericPart(part, part.type, ctx);
+}
+
+function contentParts(content: unknown, ctx: Ctx): Part[] {
+  if (typeof content === 'string') return [textPart(content, ctx)];
+  if (Array.isArray(content)) return mapSafe(content, (p) => contentPart(p, ctx));
+  const single = contentPart(content, ctx);
+  return single ? [single] : [];
+}
+
+/* ---------- tool calls ---------- */
+
+/** Tool-call arguments: JSON text becomes its (cleaned) value, other text is cut. */
+function argumentsOf(value: unknown, ctx: Ctx): Json | undefined {
+  if (typeof value === 'string') {
+    const head = value.trimStart()[0];
+    if (head === '{' || head === '[') {
+      try {
+        return clean(JSON.parse(value), ctx);
+      } catch {
+        // not JSON (or cut by a stream): keep the text
+      }
+    }
+    return cut(value, ctx.max);
+  }
+  return clean(value, ctx);
+}
+
+function callId(item: Item): string | undefined {
+  return str(item.call_id) ?? str(item.id);
+}
+
+/** `part` with `id` right after its type (the schema's field order). */
+function withId(part: Part, id: string | undefined): Part {
+  if (id === undefined) return part;
+  const { type, ...fields } = part;
+  return { type, id, ...fields };
+}
+
+/** Calls the application runs: assistant `tool_call` with the arguments from the first field found. */
+function clientCall(...argFields: string[]): ItemRule {
+  return {
+    role: 'assistant',
+    parts: (item, ctx, type) => {
+      const name = str(item.name) ?? type.replace(/_call$/, '');
+      const field = argFields.find((f) => item[f] !== undefined);
+      const part: Part = { type: 'tool_call', name };
+      const args = field === undefined ? undefined : argumentsOf(item[field], ctx);
+      if (args !== undefined) part.arguments = args;
+      return [withId(part, callId(item))];
+    },
+  };
+}
+
+/** What the application sends back: `tool` message with a `tool_call_response`. */
+function callResult(field: string, response: (value: unknown, ctx: Ctx) => Json | undefined): ItemRule {
+  return {
+    role: 'tool',
+    parts: (item, ctx) => {
+      const value = item[field];
+      const out =
+        value === undefined ? rest(item, ['type', 'id', 'call_id'], ctx) : (response(value, ctx) ?? null);
+      return [withId({ type: 'tool_call_response', response: out }, callId(item))];
+    },
+  };
+}
+
+/** A tool output: text is cut, a list (or one) of content parts becomes semconv parts. */
+function partsResponse(value: unknown, ctx: Ctx): Json | undefined {
+  if (typeof value === 'string') return cut(value, ctx.max);
+  if (Array.isArray(value) || isObject(value)) {
+    const list = Array.isArray(value) ? value : [value];
+    if (list.every((p) => typeof p === 'string' || (isObject(p) && typeof p.type === 'string'))) {
+      const parts = contentParts(list, ctx);
+      return Array.isArray(value) ? parts : (parts[0] ?? null);
+    }
+  }
+  return clean(value, ctx);
+}
+
+function rawResponse(value: unknown, ctx: Ctx): Json | undefined {
+  return clean(value, ctx);
+}
+
+function toolsResponse(value: unknown, ctx: Ctx): Json | undefined {
+  return Array.isArray(value) ? definitions(value, ctx) : clean(value, ctx);
+}
+
+/**
+ * Calls the provider runs (call and outcome in one item): `server_tool_call` with the call's
+ * fields, then `server_tool_call_response` with the rest (status, results, outputs, ...).
+ */
+function serverCall(tool: string, callFields: readonly string[]): ItemRule {
+  return {
+    role: 'assistant',
+    parts: (item, ctx) => {
+      const id = str(item.id);
+      const call: JsonObject = { type: tool };
+      for (const field of callFields) {
+        const v = field === 'arguments' ? argumentsOf(item[field], ctx) : clean(item[field], ctx, keepFor(field, ctx));
+        if (v !== undefined) call[field] = v;
+      }
+      const name = tool === 'mcp' ? (str(item.name) ?? tool) : tool;
+      const parts: Part[] = [withId({ type: 'server_tool_call', name, server_tool_call: call }, id)];
+      const outcome = rest(item, ['type', 'id', 'name', 'call_id', ...callFields], ctx);
+      if (Object.keys(outcome).length) {
+        const response: Part = {
+          type: 'server_tool_call_response',
+          server_tool_call_response: { type: tool, ...outcome },
+        };
+        parts.push(withId(response, id));
+      }
+      return parts;
+    },
+  };
+}
+
+function reasoningParts(item: Item, ctx: Ctx): Part[] {
+  const entries = [
+    ...(Array.isArray(item.summary) ? item.summary : []),
+    ...(Array.isArray(item.content) ? item.content : []),
+  ];
+  const parts = mapSafe(entries, (entry): Part | undefined => {
+    if (isObject(entry) && typeof entry.text === 'string') return { type: 'reasoning', content: cut(entry.text, ctx.max) };
+    return contentPart(entry, ctx);
+  });
+  // Encrypted-only reasoning: record that it happened, without its opaque payload.
+  return parts.length ? parts : [{ type: 'reasoning', content: '' }];
+}
+
+/* ---------- items ---------- */
+
+interface ItemRule {
+  role: string;
+  /** The item's parts; `type` is the item's type (given, or implied for typeless items). */
+  parts: (item: Item, ctx: Ctx, type: string) => Part[];
+}
+
+function genericRule(role: string, transform?: (part: Part, item: Item, ctx: Ctx) => Part): ItemRule {
+  return {
+    role,
+    parts: (item, ctx, type) => {
+      const part = genericPart(item, type, ctx);
+      return [transform ? transform(part, item, ctx) : part];
+    },
+  };
+}
+
+/** Tool lists inside items go through the tool-definition mapper, which drops credentials. */
+function withToolDefinitions(part: Part, item: Item, ctx: Ctx): Part {
+  if (Array.isArray(item.tools)) part.tools = definitions(item.tools, ctx);
+  return part;
+}
+
+/** Non-message items by `type`. Types not here become a GenericPart (role from the item, else `user`). */
+const ITEM_RULES: ReadonlyMap<string, ItemRule> = new Map<string, ItemRule>([
+  ['function_call', clientCall('arguments')],
+  ['custom_tool_call', clientCall('input')],
+  ['computer_call', clientCall('action', 'actions')],
+  ['local_shell_call', clientCall('action')],
+  ['shell_call', clientCall('action')],
+  ['apply_patch_call', clientCall('operation')],
+  ['tool_search_call', clientCall('arguments')],
+  ['function_call_output', callResult('output', partsResponse)],
+  ['custom_tool_call_output', callResult('output', partsResponse)],
+  ['computer_call_output', callResult('output', partsResponse)],
+  ['local_shell_call_output', callResult('output', rawResponse)],
+  ['shell_call_output', callResult('output', rawResponse)],
+  ['apply_patch_call_output', callResult('output', rawResponse)],
+  ['tool_search_output', callResult('tools', toolsResponse)],
+  ['web_search_call', serverCall('web_search', ['action'])],
+  ['file_search_call', serverCall('file_search', ['queries'])],
+  ['code_interpreter_call', serverCall('code_interpreter', ['code', 'container_id'])],
+  ['image_generation_call', serverCall('image_generation', ['action', 'background', 'output_format', 'quality', 'size'])],
+  ['mcp_call', serverCall('mcp', ['server_label', 'arguments', 'approval_request_id'])],
+  ['reasoning', { role: 'assistant', parts: reasoningParts }],
+  ['mcp_list_tools', genericRule('assistant')],
+  ['mcp_approval_request', genericRule('assistant')],
+  ['mcp_approval_response', genericRule('user')],
+  ['compaction', genericRule('assistant')],
+  ['compaction_trigger', genericRule('user')],
+  ['item_reference', genericRule('user')],
+  ['program', genericRule('assistant')],
+  ['program_output', genericRule('tool')],
+  ['additional_tools', genericRule('system', withToolDefinitions)],
+]);
+
+/** Responses roles to semconv roles: `developer` is a system role; other strings pass through. */
+function roleOf(role: unknown): string {
+  if (role === 'developer') return 'system';
+  return typeof role === 'string' && role ? role : 'user';
+}
+
+/** The item's type; typeless items are messages (with a role) or item references (with an id). */
+function itemType(item: Item): string | undefined {
+  if (typeof item.type === 'string') return item.type;
+  if (item.role !== undefined) return 'message';
+  if (typeof item.id === 'string') return 'item_reference';
+  return undefined;
+}
+
+/** One input (or output) item as one semconv message. */
+function itemMessage(item: unknown, ctx: Ctx): ChatMessage | undefined {
+  if (typeof item === 'string') return { role: 'user', parts: [textPart(item, ctx)] };
+  if (!isObject(item)) return undefined;
+  const type = itemType(item);
+  if (type === undefined) return undefined;
+  if (type === 'message') return { role: roleOf(item.role), parts: contentParts(item.content, ctx) };
+  const rule = ITEM_RULES.get(type);
+  if (rule) return { role: rule.role, parts: rule.parts(item, ctx, type) };
+  return { role: roleOf(item.role), parts: [genericPart(item, type, ctx)] };
+}
+
+function itemList(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  return value === undefined || value === null ? [] : [value];
+}
+
+/* ---------- tool definitions ---------- */
+
+function functionDefinition(tool: Item, ctx: Ctx): JsonObject {
+  // Also reads the Chat Completions shape `{type: 'function', function: {...}}`.
+  const fn = isObject(tool.function) ? tool.function : tool;
+  const def: JsonObject = { type: 'function', name: str(fn.name) ?? '' };
+  if (typeof fn.description === 'string') def.description = cut(fn.description, ctx.max);
+  if (fn.parameters === null) def.parameters = null;
+  else if (isObject(fn.parameters) && !Array.isArray(fn.parameters)) {
+    const parameters = clean(fn.parameters, { ...ctx, keep: SCHEMA_KEYWORDS });
+    if (parameters !== undefined) def.parameters = parameters;
+  }
+  if (typeof fn.strict === 'boolean') def.strict = fn.strict;
+  return def;
+}
+
+function toolDefinition(tool: unknown, ctx: Ctx): JsonObject | undefined {
+  if (!isObject(tool) || typeof tool.type !== 'string') return undefined;
+  const type = tool.type;
+  if (type === 'function') return functionDefinition(tool, ctx);
+  // GenericToolDefinition requires a name: the tool's own, an MCP server's label, else the type.
+  const name = str(tool.name) ?? str(tool.server_label) ?? type;
+  const nested = Array.isArray(tool.tools) ? tool.tools : undefined;
+  const omit = ['type', 'name', ...SECRET_TOOL_FIELDS, ...(nested ? ['tools'] : [])];
+  const def: JsonObject = { type, name, ...rest(tool, omit, ctx) };
+  if (nested) def.tools = definitions(nested, ctx);
+  return def;
+}
+
+function definitions(tools: readonly unknown[], ctx: Ctx): JsonObject[] {
+  return mapSafe(tools, (tool) => toolDefinition(tool, ctx));
+}
+
+/* ---------- the four attributes ---------- */
+
+/** `gen_ai.input.messages`: the create() param `input` as semconv ChatMessages, one per item. */
+export function inputMessages(params: Params, maxContentLength: number): string | undefined {
+  return encode(() => {
+    if (!isObject(params)) return undefined;
+    const ctx = ctxOf(maxContentLength);
+    const input = params.input;
+    if (typeof input === 'string') return [{ role: 'user', parts: [textPart(input, ctx)] }];
+    return mapSafe(itemList(input), (item) => itemMessage(item, ctx));
+  });
+}
+
+/** `gen_ai.system_instructions`: the create() param `instructions` as a list of parts. */
+export function systemInstructions(params: Params, maxContentLength: number): string | undefined {
+  return encode(() => {
+    if (!isObject(params)) return undefined;
+    const ctx = ctxOf(maxContentLength);
+    const instructions = params.instructions;
+    if (typeof instructions === 'string') return [textPart(instructions, ctx)];
+    const messages = mapSafe(itemList(instructions), (item) => itemMessage(item, ctx));
+    return messages.flatMap((m) => m.parts);
+  });
+}
+
+/** `gen_ai.tool.definitions`: the create() param `tools`, without credentials. */
+export function toolDefinitions(params: Params, maxContentLength: number): string | undefined {
+  return encode(() => {
+    if (!isObject(params) || !Array.isArray(params.tools)) return undefined;
+    return definitions(params.tools, ctxOf(maxContentLength));
+  });
+}
+
+/** The finish reason of a Response's one output message, as `finishReasons()` derives it. */
+function finishReasonOf(response: ResponseLike): string {
+  const status = response.status;
+  const [reason] = finishReasons(status === undefined ? { ...response, status: 'completed' } : response);
+  return reason ?? (typeof status === 'string' && status ? status : 'stop');
+}
+
+/**
+ * `gen_ai.output.messages`: a Response's `output` as ONE assistant message (a Response is one
+ * candidate) holding the parts of every output item in order, with its finish reason.
+ */
+export function outputMessages(response: ResponseLike, maxContentLength: number): string | undefined {
+  return encode((): OutputMessage[] | undefined => {
+    if (!isObject(response) || !Array.isArray(response.output)) return undefined;
+    const ctx = ctxOf(maxContentLength);
+    const parts = mapSafe(response.output, (item) => itemMessage(item, ctx)).flatMap((m) => m.parts);
+    if (!parts.length) return undefined;
+    return [{ role: 'assistant', parts, finish_reason: finishReasonOf(response) }];
+  });
+}
