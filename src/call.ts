@@ -101,6 +101,11 @@ export class Call {
     abandoned.register(holder, this, this);
   }
 
+  /** The application holds nothing that tells whether it dropped the call: stop watching. */
+  unwatch(): void {
+    abandoned.unregister(this);
+  }
+
   /** The response headers came: the Bud gateway's signals are read from them (nothing is consumed). */
   onHeaders(props: unknown): void {
     this.lastSeen = Date.now();

@@ -57,7 +57,7 @@ type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 /** The parts of the SDK's APIPromise the instrumentation uses; detected by shape. */
 interface APIPromiseLike {
   responsePromise: Promise<unknown>;
-  parseResponse: AnyFunction;
+  parse: AnyFunction;
   asResponse: AnyFunction;
   _thenUnwrap: (transform: (data: unknown) => unknown) => unknown;
 }
@@ -73,7 +73,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function isAPIPromiseLike(value: unknown): value is APIPromiseLike {
   return (
     value instanceof Promise &&
-    typeof (value as unknown as APIPromiseLike).parseResponse === 'function' &&
+    typeof (value as unknown as APIPromiseLike).parse === 'function' &&
     typeof (value as unknown as APIPromiseLike).asResponse === 'function' &&
     typeof (value as unknown as APIPromiseLike)._thenUnwrap === 'function' &&
     (value as unknown as APIPromiseLike).responsePromise instanceof Promise
@@ -383,15 +383,28 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       return data;
     });
     if (!isAPIPromiseLike(traced)) return traced;
+    // Until the application asks for the body, only garbage collection can tell that it dropped
+    // the call; once it asks, the call ends through the transform above or the failure below.
     call.watch(traced);
-
-    // Reading or parsing the body can fail after the headers came: seen where the caller awaits.
-    const parseResponse = traced.parseResponse;
-    traced.parseResponse = function parseResponseTraced(this: unknown, ...args: unknown[]): unknown {
+    const parse = traced.parse;
+    let failureSeen = false;
+    traced.parse = function parseTraced(this: unknown, ...args: unknown[]): unknown {
       call.bodyRequested = true;
-      const parsed = parseResponse.apply(this, args);
-      Promise.resolve(parsed).catch((error: unknown) => call.finish({ kind: 'error', error }));
+      call.unwatch();
+      const parsed = parse.apply(this, args);
+      if (!failureSeen) {
+        failureSeen = true;
+        Promise.resolve(parsed).catch((error: unknown) => call.finish({ kind: 'error', error }));
+      }
       return parsed;
+    };
+    // A promise derived from this one (`responses.parse()`, the stream helper) is what the
+    // application holds from then on.
+    const thenUnwrap = traced._thenUnwrap;
+    traced._thenUnwrap = function thenUnwrapTraced(this: unknown, ...args: unknown[]): unknown {
+      const derived = (thenUnwrap as AnyFunction).apply(this, args);
+      if (isObject(derived)) call.watch(derived);
+      return derived;
     };
 
     const asResponse = traced.asResponse;

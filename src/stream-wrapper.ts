@@ -87,9 +87,24 @@ class InstrumentedIterator implements AsyncIterator<unknown>, AsyncIterable<unkn
   }
 
   return(value?: unknown): Promise<IteratorResult<unknown>> {
-    // The application stopped reading: that ends the call now, whatever the SDK's cleanup does.
-    this.call.finish({ kind: 'cancelled' });
-    return this.inner.return ? this.inner.return(value) : Promise.resolve({ done: true, value });
+    // The application stopped reading. The SDK's cleanup aborts the request; if that cleanup
+    // throws (openai 4-6 when the connection broke at that moment), the application sees the
+    // error, and so does the span.
+    const call = this.call;
+    if (!this.inner.return) {
+      call.finish({ kind: 'cancelled' });
+      return Promise.resolve({ done: true, value });
+    }
+    return this.inner.return(value).then(
+      (result) => {
+        call.finish({ kind: 'cancelled' });
+        return result;
+      },
+      (error: unknown) => {
+        call.finish({ kind: 'error', error });
+        throw error;
+      },
+    );
   }
 
   throw(error?: unknown): Promise<IteratorResult<unknown>> {

@@ -6,12 +6,12 @@
 import * as assert from 'node:assert/strict';
 import { trace, type Meter, type MeterProvider } from '@opentelemetry/api';
 import {
-  BasicTracerProvider,
   SimpleSpanProcessor,
+  TracerProvider,
   type ReadableSpan,
   type SpanExporter,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import { client, instrumentation, instrumentedSpans, meterProvider, scenario, tracerProvider } from './harness';
 
@@ -79,7 +79,7 @@ describe('fault injection: the application is unaffected', () => {
         shutdown: async () => undefined,
         ...faulty,
       };
-      instrumentation.setTracerProvider(new BasicTracerProvider({ spanProcessors: [processor] }));
+      instrumentation.setTracerProvider(new TracerProvider({ spanProcessors: [processor] }));
       assert.deepEqual(await appOutcome(), baseline);
     });
   }
@@ -91,7 +91,7 @@ describe('fault injection: the application is unaffected', () => {
       },
       shutdown: async () => undefined,
     };
-    instrumentation.setTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    instrumentation.setTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
     assert.deepEqual(await appOutcome(), baseline);
   });
 

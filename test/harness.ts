@@ -14,12 +14,8 @@ import {
   type Histogram,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
+// @opentelemetry/sdk-trace exists in both OpenTelemetry JS lines (sdk-trace-base is 2.x only).
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { BudResponsesInstrumentation } from '../src';
 
 class TestMetricReader extends MetricReader {
@@ -31,7 +27,7 @@ class TestMetricReader extends MetricReader {
 }
 
 export const spanExporter = new InMemorySpanExporter();
-export const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
+export const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })] });
 export const metricReader = new TestMetricReader();
 export const meterProvider = new MeterProvider({ readers: [metricReader] });
 
@@ -107,6 +103,7 @@ export { context, trace };
 /* The embedded gateway every test talks to, started once for the whole run. */
 import { startGateway, type Gateway } from '../gateway/server';
 import OpenAI from 'openai';
+import { VERSION } from 'openai/version';
 
 let running: Gateway | undefined;
 
@@ -140,3 +137,34 @@ export const mochaHooks = {
     running?.reset();
   },
 };
+
+/** The installed openai version (the matrix runs the suite on several). */
+export const OPENAI_VERSION: string = VERSION;
+
+/**
+ * Whether the installed openai has a method or resource, e.g. `responses.compact`,
+ * `conversations`, `beta.responses`: tests of a feature a version lacks are skipped there.
+ */
+export function supports(feature: string): boolean {
+  let current: unknown = client();
+  for (const key of feature.split('.')) {
+    if (current === null || (typeof current !== 'object' && typeof current !== 'function')) return false;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current !== undefined;
+}
+
+/** `retrieve(id, {stream: true})` streams (openai 4.87 ignores `stream` there). */
+export function supportsResumedStreams(): boolean {
+  const retrieve = (OpenAI as unknown as { Responses: { prototype: { retrieve: { __original?: unknown } } } }).Responses
+    .prototype.retrieve;
+  return String(retrieve.__original ?? retrieve).includes('stream');
+}
+
+/** Forces garbage collection until `done()` holds (mocha runs with --expose-gc). */
+export async function collectUntil(done: () => boolean, rounds = 30): Promise<void> {
+  for (let i = 0; i < rounds && !done(); i++) {
+    global.gc!();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -3,6 +3,7 @@
  * instructions, tool definitions, output text, tool arguments, or the API key (CONTRACT §4, §8).
  */
 import * as assert from 'node:assert/strict';
+import { outputText } from '../src/attributes';
 import { API_KEY, client, collectMetrics, finishedSpans, instrumentation, scenario, waitFor, instrumentedSpans } from './harness';
 
 const SENTINELS = {
@@ -43,7 +44,7 @@ describe('no content and no secrets by default', () => {
     const plain = await openai.responses.create(params);
     assert.ok(JSON.stringify(plain.output).includes('function_call'), 'the gateway made a tool call');
     const text = await openai.responses.create({ ...params, tools: undefined });
-    assert.ok(text.output_text.includes(SENTINELS.input), 'the output echoes the input sentinel');
+    assert.ok(outputText(text)?.includes(SENTINELS.input), 'the output echoes the input sentinel');
     for await (const _e of await openai.responses.create({ ...params, tools: undefined, stream: true })) {
       /* consume */
     }

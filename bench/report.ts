@@ -1,0 +1,274 @@
+/*
+ * Turns raw batches into the figures the benchmark reports, per workload and variant:
+ *   - the median per-call time (wall clock) and the median client CPU time per call;
+ *   - against the bare client of the same openai major, and against the SDK-only control:
+ *     ratio of medians, per-round paired ratio, added µs per call and ns per stream event;
+ *   - in patched children, the in-process A/B: patched vs unpatched `create` alternating call
+ *     by call in the same process (median of the paired differences);
+ * plus heap growth, and the targets evaluated as pass/fail lines.
+ */
+import type { Batch, HeapSample, Measurements } from './measure';
+import { AA_VARIANT, type Timings, type VariantSpec, type WorkloadName } from './protocol';
+import { median, quantile, summarize } from './stats';
+
+/** One variant against another variant's process, measured in the same rounds. */
+export interface Comparison {
+  against: string;
+  /** median / median of the reference (all samples). */
+  ratio: number;
+  /** Median over rounds of (batch median / the reference's batch median in that round). */
+  pairedRatio: number;
+  /** Interquartile range of those per-round ratios. */
+  pairedRatioIqr: [number, number];
+  addedUsPerCall: number;
+  /** Streaming workloads only. */
+  addedNsPerEvent?: number;
+  /** From the child's CPU time per call instead of wall time. */
+  addedCpuUsPerCall: number;
+}
+
+/** Patched vs unpatched `create` in the same process, call by call. */
+export interface InProcess {
+  pairs: number;
+  originalMedianUs: number;
+  /** median(patched) / median(unpatched). */
+  ratio: number;
+  /** Median of the paired differences (patched - unpatched). */
+  addedUsPerCall: number;
+  addedNsPerEvent?: number;
+  addedCpuUsPerCall: number;
+}
+
+export interface VariantRow {
+  id: string;
+  label: string;
+  samples: number;
+  medianUs: number;
+  meanUs: number;
+  p10Us: number;
+  p25Us: number;
+  p75Us: number;
+  cpuUsPerCall: number;
+  eventsPerCall: number;
+  vsBare?: Comparison;
+  vsControl?: Comparison;
+  inProcess?: InProcess;
+}
+
+export interface WorkloadReport {
+  name: WorkloadName;
+  title: string;
+  /** |ratio - 1| of the A/A pair (two identical bare processes): the noise floor of this run. */
+  noiseFloor?: number;
+  rows: VariantRow[];
+}
+
+export interface HeapRow {
+  id: string;
+  label: string;
+  calls: number;
+  beforeMB: number;
+  afterMB: number;
+  growthMB: number;
+}
+
+export interface TargetResult {
+  target: string;
+  variant: string;
+  value: string;
+  pass: boolean;
+}
+
+export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
+  create: '1. non-streaming create (loopback gateway)',
+  stream: '2. stream of 200 deltas, fully consumed (loopback gateway)',
+  synthetic: '3. synthetic in-process Stream of 10,000 events (no network)',
+};
+
+const NS_PER_US = 1000;
+
+function wall(batches: readonly Batch[]): number[] {
+  return batches.flatMap((b) => b.calls.ns);
+}
+
+function cpu(batches: readonly Batch[]): number[] {
+  return batches.flatMap((b) => b.calls.cpuUs);
+}
+
+/** Per-round ratio of batch medians, paired by round with the reference's batches. */
+function roundRatios(batches: readonly Batch[], reference: readonly Batch[]): number[] {
+  const byRound = new Map(reference.map((b) => [b.round, median(b.calls.ns)]));
+  const out: number[] = [];
+  for (const batch of batches) {
+    const other = byRound.get(batch.round);
+    if (other) out.push(median(batch.calls.ns) / other);
+  }
+  return out;
+}
+
+function comparison(against: string, batches: readonly Batch[], reference: readonly Batch[], events: number): Comparison {
+  const own = median(wall(batches));
+  const ref = median(wall(reference));
+  const ratios = roundRatios(batches, reference);
+  return {
+    against,
+    ratio: own / ref,
+    pairedRatio: median(ratios),
+    pairedRatioIqr: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+    addedUsPerCall: (own - ref) / NS_PER_US,
+    ...(events > 0 ? { addedNsPerEvent: (own - ref) / events } : {}),
+    addedCpuUsPerCall: median(cpu(batches)) - median(cpu(reference)),
+  };
+}
+
+function compareWith(against: string | undefined, workload: WorkloadName, batches: readonly Batch[], m: Measurements, events: number): Comparison | undefined {
+  const reference = against ? m.get(against)?.get(workload) : undefined;
+  if (!against || !reference || reference.length === 0) return undefined;
+  return comparison(against, batches, reference, events);
+}
+
+function differences(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.min(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = (a[i] ?? 0) - (b[i] ?? 0);
+  return out;
+}
+
+function inProcess(batches: readonly Batch[], events: number): InProcess | undefined {
+  const pairs = batches.filter((b): b is Batch & { original: Timings } => b.original !== undefined);
+  if (pairs.length === 0) return undefined;
+  const wallDiff = pairs.flatMap((b) => differences(b.calls.ns, b.original.ns));
+  const cpuDiff = pairs.flatMap((b) => differences(b.calls.cpuUs, b.original.cpuUs));
+  const originalMedian = median(pairs.flatMap((b) => b.original.ns));
+  const added = median(wallDiff);
+  return {
+    pairs: wallDiff.length,
+    originalMedianUs: originalMedian / NS_PER_US,
+    ratio: median(pairs.flatMap((b) => b.calls.ns)) / originalMedian,
+    addedUsPerCall: added / NS_PER_US,
+    ...(events > 0 ? { addedNsPerEvent: added / events } : {}),
+    addedCpuUsPerCall: median(cpuDiff),
+  };
+}
+
+function variantRow(spec: VariantSpec, workload: WorkloadName, m: Measurements): VariantRow | undefined {
+  const batches = m.get(spec.id)?.get(workload);
+  if (!batches || batches.length === 0) return undefined;
+  const s = summarize(wall(batches));
+  const events = batches[batches.length - 1]?.events ?? 0;
+  const vsBare = compareWith(spec.baseline, workload, batches, m, events);
+  const vsControl = compareWith(spec.control, workload, batches, m, events);
+  const ab = inProcess(batches, events);
+  return {
+    id: spec.id,
+    label: spec.label,
+    samples: s.samples,
+    medianUs: s.median / NS_PER_US,
+    meanUs: s.mean / NS_PER_US,
+    p10Us: quantile(wall(batches), 0.1) / NS_PER_US,
+    p25Us: s.p25 / NS_PER_US,
+    p75Us: s.p75 / NS_PER_US,
+    cpuUsPerCall: median(cpu(batches)),
+    eventsPerCall: events,
+    ...(vsBare ? { vsBare } : {}),
+    ...(vsControl ? { vsControl } : {}),
+    ...(ab ? { inProcess: ab } : {}),
+  };
+}
+
+function workloadReport(name: WorkloadName, specs: readonly VariantSpec[], m: Measurements): WorkloadReport {
+  const rows = specs.map((spec) => variantRow(spec, name, m)).filter((r): r is VariantRow => r !== undefined);
+  const aa = rows.find((r) => r.id === AA_VARIANT)?.vsBare;
+  return { name, title: WORKLOAD_TITLES[name], ...(aa ? { noiseFloor: Math.abs(aa.ratio - 1) } : {}), rows };
+}
+
+export function workloadReports(specs: readonly VariantSpec[], workloads: readonly WorkloadName[], m: Measurements): WorkloadReport[] {
+  return workloads.map((name) => workloadReport(name, specs, m));
+}
+
+export function heapRows(specs: readonly VariantSpec[], samples: readonly HeapSample[]): HeapRow[] {
+  const labels = new Map(specs.map((s) => [s.id, s.label]));
+  return samples.map((s) => ({
+    id: s.id,
+    label: labels.get(s.id) ?? s.id,
+    calls: s.calls,
+    beforeMB: s.beforeBytes / 1e6,
+    afterMB: s.afterBytes / 1e6,
+    growthMB: (s.afterBytes - s.beforeBytes) / 1e6,
+  }));
+}
+
+// ------------------------------------------------------------------------------ targets
+
+function workload(reports: readonly WorkloadReport[], name: WorkloadName): WorkloadReport | undefined {
+  return reports.find((r) => r.name === name);
+}
+
+function rowOf(reports: readonly WorkloadReport[], name: WorkloadName, id: string): VariantRow | undefined {
+  return workload(reports, name)?.rows.find((row) => row.id === id);
+}
+
+function signedFixed(value: number, digits: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
+}
+
+function noiseNote(reports: readonly WorkloadReport[], name: WorkloadName): string {
+  const floor = workload(reports, name)?.noiseFloor;
+  return floor === undefined ? '' : `; A/A noise floor ±${(100 * floor).toFixed(1)}%`;
+}
+
+function abNote(row: VariantRow): string {
+  const ab = row.inProcess;
+  return ab ? `; in-process A/B ${ab.ratio.toFixed(4)} (${signedFixed(ab.addedUsPerCall, 1)} us)` : '';
+}
+
+function ratioTarget(reports: readonly WorkloadReport[], target: string, id: string, limit: number): TargetResult[] {
+  const row = rowOf(reports, 'create', id);
+  const c = row?.vsBare;
+  if (!row || !c) return [];
+  const value = `${c.ratio.toFixed(4)} (${signedFixed(c.addedUsPerCall, 1)} us, paired ${c.pairedRatio.toFixed(4)})${abNote(row)}${noiseNote(reports, 'create')}`;
+  return [{ target, variant: id, value, pass: c.ratio <= limit }];
+}
+
+/** The wrapper's own cost per event: wrapped vs unwrapped Stream in the same process (A/B). */
+function perEventTarget(reports: readonly WorkloadReport[], id: string): TargetResult[] {
+  const row = rowOf(reports, 'synthetic', id);
+  const own = row?.inProcess?.addedNsPerEvent;
+  if (!row || own === undefined) return [];
+  const control = row.vsControl?.addedNsPerEvent;
+  const bare = row.vsBare?.addedNsPerEvent;
+  const others = [
+    control === undefined ? '' : `vs SDK-only process ${(control / NS_PER_US).toFixed(3)}`,
+    bare === undefined ? '' : `vs bare process ${(bare / NS_PER_US).toFixed(3)} (SDK cost included)`,
+  ].filter(Boolean);
+  const value = `${(own / NS_PER_US).toFixed(3)} us/event in-process A/B (${others.join(', ')})`;
+  return [{ target: 'stream wrapper adds <= 0.5 us per event', variant: id, value, pass: own <= 500 }];
+}
+
+function versusOfficial(reports: readonly WorkloadReport[]): TargetResult[] {
+  const ours = rowOf(reports, 'create', 'ours6');
+  const official = rowOf(reports, 'create', 'official6');
+  if (!ours?.inProcess || !official?.inProcess) return [];
+  const cross = ours.vsBare && official.vsBare ? `; vs bare6 process: ours ${signedFixed(ours.vsBare.addedUsPerCall, 1)} us, official ${signedFixed(official.vsBare.addedUsPerCall, 1)} us` : '';
+  const value = `in-process A/B: ours ${signedFixed(ours.inProcess.addedUsPerCall, 1)} us, official ${signedFixed(official.inProcess.addedUsPerCall, 1)} us${cross}`;
+  return [{ target: 'non-streaming: ours adds less time than official', variant: 'ours6 vs official6', value, pass: ours.inProcess.addedUsPerCall < official.inProcess.addedUsPerCall }];
+}
+
+function heapTargets(rows: readonly HeapRow[]): TargetResult[] {
+  return rows
+    .filter((r) => r.id.startsWith('ours'))
+    .map((r) => ({ target: `heap growth <= 5 MB after ${r.calls} streamed calls`, variant: r.id, value: `${r.growthMB.toFixed(2)} MB`, pass: r.growthMB <= 5 }));
+}
+
+export function evaluateTargets(reports: readonly WorkloadReport[], heap: readonly HeapRow[]): TargetResult[] {
+  return [
+    ...ratioTarget(reports, 'non-streaming ours/bare <= 1.03', 'ours7', 1.03),
+    ...ratioTarget(reports, 'non-streaming ours/bare <= 1.03', 'ours6', 1.03),
+    ...versusOfficial(reports),
+    ...perEventTarget(reports, 'ours7'),
+    ...perEventTarget(reports, 'ours6'),
+    ...ratioTarget(reports, 'disabled instrumentation / bare <= 1.01', 'ours7-disabled', 1.01),
+    ...ratioTarget(reports, 'enabled, no provider / bare <= 1.01', 'ours7-noprovider', 1.01),
+    ...heapTargets(heap),
+  ];
+}

@@ -1,0 +1,82 @@
+/*
+ * What runs, and how much of it. Every instrumented variant is compared with the bare client of
+ * the same openai major (`baseline`) and with the SDK-only control of the same major and SDK
+ * line (`control`), all measured in the same rounds.
+ */
+import { AA_VARIANT, type VariantSpec, type WorkloadName } from './protocol';
+
+const ALL: readonly WorkloadName[] = ['create', 'stream', 'synthetic'];
+
+function bare(id: string, label: string, openai: VariantSpec['openai']): VariantSpec {
+  return { id, label, openai, instrumentation: 'none', mode: 'enabled', sdk: 'none', workloads: ALL, heap: true };
+}
+
+function sdkOnly(id: string, label: string, line: VariantSpec['openai'], baseline: string): VariantSpec {
+  return { id, label, openai: line, instrumentation: 'none', mode: 'enabled', sdk: line, baseline, workloads: ALL, heap: false };
+}
+
+function traced(id: string, label: string, instrumentation: 'ours' | 'official', line: VariantSpec['openai']): VariantSpec {
+  const major = line === 'main' ? '7' : '6';
+  return {
+    id,
+    label,
+    openai: line,
+    instrumentation,
+    mode: 'enabled',
+    sdk: line,
+    baseline: `bare${major}`,
+    control: `sdk${major}`,
+    workloads: ALL,
+    heap: true,
+  };
+}
+
+function oursWithoutSdk(id: string, label: string, mode: 'disabled' | 'no-provider'): VariantSpec {
+  return { id, label, openai: 'main', instrumentation: 'ours', mode, sdk: 'none', baseline: 'bare7', workloads: ['create'], heap: false };
+}
+
+export const VARIANTS: readonly VariantSpec[] = [
+  bare('bare7', 'bare openai 7, no OTel', 'main'),
+  // A second, identical bare process: its distance from bare7 is the noise floor of the run.
+  { ...bare(AA_VARIANT, 'bare openai 7 again (A/A check)', 'main'), baseline: 'bare7', heap: false },
+  sdkOnly('sdk7', 'OTel SDK 2.x only, openai 7', 'main', 'bare7'),
+  traced('ours7', 'ours + SDK 2.x, openai 7', 'ours', 'main'),
+  bare('bare6', 'bare openai 6, no OTel', 'work'),
+  sdkOnly('sdk6', 'OTel SDK 3.x only, openai 6', 'work', 'bare6'),
+  traced('ours6', 'ours + SDK 3.x, openai 6', 'ours', 'work'),
+  traced('official6', 'official 0.22 + SDK 3.x, openai 6', 'official', 'work'),
+  oursWithoutSdk('ours7-disabled', 'ours disable()d, no SDK, openai 7', 'disabled'),
+  oursWithoutSdk('ours7-noprovider', 'ours enabled, no provider, openai 7', 'no-provider'),
+];
+
+export interface BenchConfig {
+  quick: boolean;
+  /** Measured rounds: at least `minRounds`, then more while the time budget lasts, up to `maxRounds`. */
+  minRounds: number;
+  maxRounds: number;
+  /** Time budget of the measured rounds (the heap phase comes on top). */
+  budgetSeconds: number;
+  /** Unmeasured rounds first (JIT, connection pool, lazy initialisation). */
+  warmupRounds: number;
+  /** Calls per batch, by workload: small batches interleave the variants finely. */
+  calls: Record<WorkloadName, number>;
+  heapWarmup: number;
+  heapCalls: number;
+}
+
+function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
+  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
+  const base: BenchConfig = quick
+    ? { quick, minRounds: 3, maxRounds: 40, budgetSeconds: 20, warmupRounds: 2, calls: { create: 6, stream: 1, synthetic: 1 }, heapWarmup: 100, heapCalls: 1000 }
+    : { quick, minRounds: 20, maxRounds: 3000, budgetSeconds: 300, warmupRounds: 5, calls: { create: 6, stream: 1, synthetic: 1 }, heapWarmup: 500, heapCalls: 10_000 };
+  return {
+    ...base,
+    budgetSeconds: numberFrom(env, 'BENCH_BUDGET_S', base.budgetSeconds),
+    heapCalls: numberFrom(env, 'BENCH_HEAP_CALLS', base.heapCalls),
+  };
+}

@@ -1,0 +1,42 @@
+/*
+ * The demo's OpenTelemetry setup: the Node SDK with this package's instrumentation, keeping
+ * spans and metrics in memory so the demo can print them instead of exporting them.
+ */
+import { metrics, NodeSDK, tracing } from '@opentelemetry/sdk-node';
+import { BudResponsesInstrumentation, PACKAGE_NAME } from '../src';
+
+/** A metric reader the demo collects from on demand. */
+class OnDemandMetricReader extends metrics.MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+export interface DemoTelemetry {
+  spans(): tracing.ReadableSpan[];
+  /** The instrumentation's metrics (cumulative since the start). */
+  collectMetrics(): Promise<metrics.MetricData[]>;
+  shutdown(): Promise<void>;
+}
+
+/** Starts the SDK; call before the first `require('openai')`. */
+export function startTelemetry(): DemoTelemetry {
+  const spanExporter = new tracing.InMemorySpanExporter();
+  const metricReader = new OnDemandMetricReader();
+  const sdk = new NodeSDK({
+    serviceName: 'bud-responses-demo',
+    autoDetectResources: false,
+    instrumentations: [new BudResponsesInstrumentation()],
+    spanProcessors: [new tracing.SimpleSpanProcessor(spanExporter)],
+    metricReaders: [metricReader],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  return {
+    spans: () => spanExporter.getFinishedSpans(),
+    collectMetrics: async () =>
+      (await metricReader.collect()).resourceMetrics.scopeMetrics
+        .filter((scope) => scope.scope.name === PACKAGE_NAME)
+        .flatMap((scope) => scope.metrics),
+    shutdown: () => sdk.shutdown(),
+  };
+}
