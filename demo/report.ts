@@ -3,9 +3,10 @@
  * person looks at first) and a summary of the metric points (count and sum per attribute set).
  */
 import { SpanStatusCode, type AttributeValue, type Attributes } from '@opentelemetry/api';
-import type { metrics, tracing } from '@opentelemetry/sdk-node';
+import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
-type Span = tracing.ReadableSpan;
+type Span = ReadableSpan;
 /** [label, attribute key, whether a 0 is left out]; an empty label shows the bare value. */
 type Field = readonly [string, string, 'hide zero'?];
 
@@ -90,7 +91,7 @@ export function formatSpanTree(spans: Span[]): string[] {
   return roots.flatMap((root) => spanLines(root, children, '', true, true));
 }
 
-function pointValue(point: metrics.DataPoint<unknown>, unit: string): string {
+function pointValue(point: DataPoint<unknown>, unit: string): string {
   const value = point.value as number | { count: number; sum?: number };
   const digits = unit === 's' ? 4 : 0;
   if (typeof value === 'number') return `value=${value.toFixed(digits)}`;
@@ -98,10 +99,10 @@ function pointValue(point: metrics.DataPoint<unknown>, unit: string): string {
 }
 
 /** One header per instrument, one line per attribute set: count and sum (or the value). */
-export function formatMetrics(data: metrics.MetricData[]): string[] {
+export function formatMetrics(data: MetricData[]): string[] {
   return data.flatMap((metric) => {
     const { name, unit } = metric.descriptor;
-    const points = metric.dataPoints as Array<metrics.DataPoint<unknown>>;
+    const points = metric.dataPoints as Array<DataPoint<unknown>>;
     const labels = points.map((p) => fields(p.attributes, POINT_FIELDS));
     const width = Math.max(...labels.map((l) => l.length));
     return [`${name} [${unit}]`, ...points.map((p, i) => `  ${labels[i].padEnd(width)}  ${pointValue(p, unit)}`)];

@@ -2,31 +2,34 @@
  * The demo's OpenTelemetry setup: the Node SDK with this package's instrumentation, keeping
  * spans and metrics in memory so the demo can print them instead of exporting them.
  */
-import { metrics, NodeSDK, tracing } from '@opentelemetry/sdk-node';
+import { MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+// Imported directly: sdk-node 0.30x (OpenTelemetry JS 3.x) no longer re-exports these namespaces.
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { BudResponsesInstrumentation, PACKAGE_NAME } from '../src';
 
 /** A metric reader the demo collects from on demand. */
-class OnDemandMetricReader extends metrics.MetricReader {
+class OnDemandMetricReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
   protected async onShutdown(): Promise<void> {}
 }
 
 export interface DemoTelemetry {
-  spans(): tracing.ReadableSpan[];
+  spans(): ReadableSpan[];
   /** The instrumentation's metrics (cumulative since the start). */
-  collectMetrics(): Promise<metrics.MetricData[]>;
+  collectMetrics(): Promise<MetricData[]>;
   shutdown(): Promise<void>;
 }
 
 /** Starts the SDK; call before the first `require('openai')`. */
 export function startTelemetry(): DemoTelemetry {
-  const spanExporter = new tracing.InMemorySpanExporter();
+  const spanExporter = new InMemorySpanExporter();
   const metricReader = new OnDemandMetricReader();
   const sdk = new NodeSDK({
     serviceName: 'bud-responses-demo',
     autoDetectResources: false,
     instrumentations: [new BudResponsesInstrumentation()],
-    spanProcessors: [new tracing.SimpleSpanProcessor(spanExporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })],
     metricReaders: [metricReader],
     logRecordProcessors: [],
   });
