@@ -60,6 +60,8 @@ export interface CallSetup {
   /** Span name for the streaming variant, used when the SDK's decision differs from `params.stream`. */
   streamingName: string;
   plainName: string;
+  /** `gen_ai.conversation.id` was known from the arguments (else the response's is used). */
+  conversationKnown: boolean;
   /** Whether the token usage metric counts this call's usage (create, compact; not re-reads of a response). */
   recordsUsage: boolean;
   /** Told the final response of the call, if any. */
@@ -156,7 +158,7 @@ export class Call {
     if (response && typeof response === 'object') {
       Object.assign(attributes, bodyAttributes(response, config.outputFields, config.maxContentLength));
       this.notifyResponse(response);
-      if (this.setup.params && !this.setup.params.previous_response_id && !this.setup.params.conversation) {
+      if (!this.setup.conversationKnown) {
         const id = conversationId(undefined, response);
         if (id !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = id;
       }

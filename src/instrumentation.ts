@@ -35,6 +35,7 @@ import { resolveConfig, type BudResponsesInstrumentationConfig, type ResolvedCon
 import { Instruments } from './metrics';
 import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
 import {
+  ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
@@ -295,8 +296,9 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       [ATTR_BUD_OPERATION]: spec.operation,
       [ATTR_OPENAI_API_TYPE]: 'responses',
       [ATTR_BUD_STREAM]: streaming,
-      ...conversationAttributes(params ?? (conversationId ? { conversation: conversationId } : undefined)),
     };
+    const conversation = conversationAttributes(params ?? (conversationId ? { conversation: conversationId } : undefined));
+    Object.assign(attributes, conversation);
     if (!otel) delete attributes[ATTR_GEN_AI_REQUEST_MODEL];
     if (streaming) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
     if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
@@ -326,6 +328,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       plainName,
       streamingName,
       recordsUsage: isCreate || spec.operation === 'compact',
+      conversationKnown: ATTR_GEN_AI_CONVERSATION_ID in conversation,
       onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
     });
     return { call, ctx, args: config.propagateContext ? injectContext(args, ctx, spec.optionsIndex) : args };

@@ -215,6 +215,15 @@ describe('conversations', () => {
     }
   });
 
+  it('a retrieve takes gen_ai.conversation.id from the response', async function () {
+    if (!supports('conversations')) return this.skip(); // conversations came with openai 5.15
+    const openai = client();
+    const conv = await openai.conversations.create({});
+    const created = await openai.responses.create({ model: 'm', input: 'x', conversation: conv.id });
+    await openai.responses.retrieve(created.id);
+    assert.equal(spanNamed('responses.retrieve').attributes['gen_ai.conversation.id'], conv.id);
+  });
+
   it('a create with a conversation param carries its id', async function () {
     if (!supports('conversations')) return this.skip(); // conversations came with openai 5.15
     const openai = client();

@@ -185,6 +185,7 @@ describe('stream wrapper properties (fast-check)', () => {
           plainName: 'responses',
           streamingName: 'responses.stream',
           recordsUsage: true,
+          conversationKnown: false,
         });
         const traced = sdkStream(s);
         instrumentStream(traced.stream as never, call);
