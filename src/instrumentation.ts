@@ -283,15 +283,16 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     const plainName = otel ? (model ? `${GEN_AI_OPERATION_CHAT} ${model}` : GEN_AI_OPERATION_CHAT) : base;
     const streamingName = otel || !isCreate ? plainName : `${base}.stream`;
 
-    const metricAttributes: Attributes = {
+    const shared: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: otel ? GEN_AI_OPERATION_CHAT : spec.operation,
       [ATTR_GEN_AI_PROVIDER_NAME]: config.system,
       ...serverAttributes((resource as ClientLike | undefined)?._client?.baseURL),
     };
-    if (model) metricAttributes[ATTR_GEN_AI_REQUEST_MODEL] = model;
+    // Metrics always carry the request model; spans only when captured (or in semconv mode).
+    const metricAttributes: Attributes = model ? { ...shared, [ATTR_GEN_AI_REQUEST_MODEL]: model } : shared;
 
     const attributes: Attributes = {
-      ...metricAttributes,
+      ...(otel ? metricAttributes : shared),
       [ATTR_GEN_AI_SYSTEM]: config.system,
       [ATTR_BUD_OPERATION]: spec.operation,
       [ATTR_OPENAI_API_TYPE]: 'responses',
@@ -299,7 +300,6 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     };
     const conversation = conversationAttributes(params ?? (conversationId ? { conversation: conversationId } : undefined));
     Object.assign(attributes, conversation);
-    if (!otel) delete attributes[ATTR_GEN_AI_REQUEST_MODEL];
     if (streaming) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
     if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
     if (params) Object.assign(attributes, requestAttributes(params, config.inputFields, config.maxContentLength));
