@@ -57,12 +57,13 @@ async function timePair(workload: string, call: Call, original: Call, patched: T
   return timed.events;
 }
 
-/** `calls` calls; with `original`, each is paired with an unpatched call. */
+/** `calls` calls; with `original`, calls/2 pairs of a patched and an unpatched call. */
 async function timeCalls(workload: string, call: Call, original: Call | undefined, calls: number): Promise<Omit<SamplesMessage, 'type' | 'workload'>> {
   const patched: Timings = { ns: [], cpuUs: [] };
   const unpatched: Timings = { ns: [], cpuUs: [] };
   let events = 0;
-  for (let i = 0; i < calls; i++) {
+  const iterations = original ? Math.max(1, Math.round(calls / 2)) : calls;
+  for (let i = 0; i < iterations; i++) {
     if (original) {
       events = await timePair(workload, call, original, patched, unpatched);
     } else {
@@ -103,6 +104,7 @@ async function measureHeap(variant: PreparedVariant, work: WorkloadSet, cmd: Hea
 }
 
 async function run(work: WorkloadSet, cmd: RunCommand): Promise<Reply> {
+  if (cmd.primer) await work.calls[cmd.workload]();
   const timings = await timeCalls(cmd.workload, work.calls[cmd.workload], work.original?.[cmd.workload], cmd.calls);
   return { type: 'samples', workload: cmd.workload, ...timings };
 }

@@ -38,6 +38,10 @@ export class VariantProcess {
     });
   }
 
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
   /** Starts the child and resolves once it has loaded its variant. */
   static async start(spec: VariantSpec, gatewayUrl: string, execArgv: string[] = []): Promise<{ child: VariantProcess; info: ChildInfo }> {
     const child = new VariantProcess(spec, gatewayUrl, execArgv);

@@ -23,12 +23,18 @@ function added(value: { addedUsPerCall: number; addedNsPerEvent?: number } | und
   return streaming ? signed(value.addedNsPerEvent, 1) : signed(value.addedUsPerCall, 2);
 }
 
+function ratioText(row: VariantRow): string {
+  const c = row.vsBare;
+  if (!c) return '';
+  return Number.isNaN(c.ratioCi95) ? fixed(c.ratio, 3) : `${fixed(c.ratio, 3)} ±${fixed(c.ratioCi95, 3)}`;
+}
+
 function workloadLine(row: VariantRow, streaming: boolean): string[] {
   return [
     row.id,
     fixed(row.medianUs, 1),
     fixed(row.cpuUsPerCall, 1),
-    fixed(row.vsBare?.ratio, 4),
+    ratioText(row),
     added(row.vsBare, streaming),
     added(row.vsControl, streaming),
     fixed(row.inProcess?.ratio, 4),
@@ -43,7 +49,7 @@ function workloadHeader(streaming: boolean): string[] {
     'variant',
     'median µs/call',
     'client CPU µs/call',
-    'ratio vs bare',
+    'ratio vs bare (95% CI)',
     `added ${unit} vs bare`,
     `added ${unit} vs SDK-only`,
     'A/B ratio',
@@ -55,7 +61,8 @@ function workloadHeader(streaming: boolean): string[] {
 export function workloadTable(report: WorkloadReport): string {
   const streaming = report.rows.some((r) => r.eventsPerCall > 0);
   const events = streaming ? ` — ${report.rows[0]?.eventsPerCall ?? 0} events per call` : '';
-  const floor = report.noiseFloor === undefined ? '' : `\nA/A noise floor (bare7-aa vs bare7): ±${(100 * report.noiseFloor).toFixed(2)}%`;
+  const f = report.noiseFloor;
+  const floor = f === undefined ? '' : `\nA/A check (bare7-aa vs bare7): ${f.deviation >= 0 ? '+' : ''}${(100 * f.deviation).toFixed(2)}% ±${(100 * f.ci95).toFixed(2)}%`;
   return `${report.title}${events}\n\n${table(workloadHeader(streaming), report.rows.map((r) => workloadLine(r, streaming)))}${floor}`;
 }
 

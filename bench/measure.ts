@@ -1,10 +1,11 @@
 /*
  * The measuring loop. One child per variant stays alive; the coordinator drives them round by
- * round: for each workload, one batch in every variant, in an order rotated every round, so
+ * round: for each workload, one batch in every variant, in an order shuffled every round, so
  * slow drift (thermal, other tenants, GC state of the gateway) falls on all variants alike.
  * Heap growth is measured afterwards, each variant in a fresh `--expose-gc` child.
  */
 import * as os from 'node:os';
+import { pinCoordinator, pinMeasuringChild, unpinCoordinator } from './affinity';
 import { VariantProcess } from './children';
 import type { ChildInfo, Timings, VariantSpec, WorkloadName } from './protocol';
 import type { BenchConfig } from './variants';
@@ -13,6 +14,8 @@ export const WORKLOADS: readonly WorkloadName[] = ['create', 'stream', 'syntheti
 
 export interface Batch {
   round: number;
+  /** Which fork (set of processes) measured it. */
+  fork: number;
   calls: Timings;
   /** Unpatched calls paired with `calls` (patched children only). */
   original?: Timings;
@@ -41,10 +44,30 @@ export interface GatewayLike {
 
 type Log = (line: string) => void;
 
-function rotated<T>(items: readonly T[], by: number): T[] {
-  const n = items.length;
-  const k = ((by % n) + n) % n;
-  return [...items.slice(k), ...items.slice(0, k)];
+/** A small deterministic PRNG (xorshift32), so a run's variant orders can be reproduced. */
+function xorshift(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The order of the variants in one round, shuffled (Fisher-Yates, seeded by the round number).
+ * A rotation would keep every variant behind the same predecessor, and what the predecessor
+ * leaves behind (the gateway's garbage, evicted caches) would then always hit the same variant.
+ */
+function shuffled<T>(items: readonly T[], round: number): T[] {
+  const random = xorshift(0x9e3779b9 ^ (round * 2654435761));
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }
 
 function record(measurements: Measurements, id: string, workload: WorkloadName, batch: Batch): void {
@@ -58,26 +81,22 @@ function record(measurements: Measurements, id: string, workload: WorkloadName, 
   byWorkload.set(workload, batches);
 }
 
-async function runBatch(child: VariantProcess, workload: WorkloadName, calls: number): Promise<Omit<Batch, 'round'>> {
-  const reply = await child.request({ type: 'run', workload, calls });
+async function runBatch(child: VariantProcess, workload: WorkloadName, config: BenchConfig): Promise<Omit<Batch, 'round' | 'fork'>> {
+  const reply = await child.request({ type: 'run', workload, calls: config.calls[workload], primer: config.primer[workload] });
   if (reply.type !== 'samples') throw new Error(`${child.spec.id}: expected samples, got ${reply.type}`);
   return { calls: reply.calls, ...(reply.original ? { original: reply.original } : {}), events: reply.events };
 }
 
-/** One round: every workload, every variant that runs it, one batch each. */
-async function runRound(
-  children: readonly VariantProcess[],
-  round: number,
-  config: BenchConfig,
-  gateway: GatewayLike,
-  measurements: Measurements,
-): Promise<void> {
+type Sink = (id: string, workload: WorkloadName, batch: Omit<Batch, 'round' | 'fork'>) => void;
+
+/** One round: every workload, every variant that runs it, one batch each (`sink` keeps them). */
+async function runRound(children: readonly VariantProcess[], round: number, config: BenchConfig, gateway: GatewayLike, sink?: Sink): Promise<void> {
   for (const workload of WORKLOADS) {
-    for (const child of rotated(children, round)) {
+    for (const child of shuffled(children, round)) {
       if (!child.spec.workloads.includes(workload)) continue;
-      const batch = await runBatch(child, workload, config.calls[workload]);
+      const batch = await runBatch(child, workload, config);
       gateway.reset();
-      if (round >= 0) record(measurements, child.spec.id, workload, { round, ...batch });
+      sink?.(child.spec.id, workload, batch);
     }
   }
 }
@@ -88,16 +107,19 @@ export interface TimingRun {
   telemetry: Map<string, TelemetryCheck>;
   rounds: number;
   seconds: number;
+  /** Coordinator on the first CPU, measuring children on the last (see affinity.ts). */
+  pinned: boolean;
   /** os.loadavg() (1, 5, 15 min) when the measured rounds started and ended. */
   loadBefore: number[];
   loadAfter: number[];
 }
 
-async function startAll(specs: readonly VariantSpec[], gateway: GatewayLike, log: Log): Promise<{ children: VariantProcess[]; info: Map<string, ChildInfo> }> {
+async function startAll(specs: readonly VariantSpec[], config: BenchConfig, gateway: GatewayLike, log: Log): Promise<{ children: VariantProcess[]; info: Map<string, ChildInfo> }> {
   const children: VariantProcess[] = [];
   const info = new Map<string, ChildInfo>();
   for (const spec of specs) {
     const started = await VariantProcess.start(spec, gateway.url);
+    if (config.pin && started.child.pid !== undefined) pinMeasuringChild(started.child.pid);
     children.push(started.child);
     info.set(spec.id, started.info);
     log(`  ${spec.id.padEnd(17)} openai ${started.info.openaiVersion}, create() patched: ${String(started.info.patched)}`);
@@ -114,45 +136,81 @@ async function telemetryChecks(children: readonly VariantProcess[]): Promise<Map
   return out;
 }
 
-async function warmUp(children: readonly VariantProcess[], config: BenchConfig, gateway: GatewayLike, log: Log): Promise<void> {
-  for (let i = 0; i < config.warmupRounds; i++) {
-    await runRound(children, -1 - i, config, gateway, new Map());
-    log(`  warm-up round ${i + 1}/${config.warmupRounds} done`);
-  }
+async function warmUp(children: readonly VariantProcess[], config: BenchConfig, gateway: GatewayLike): Promise<void> {
+  for (let i = 0; i < config.warmupRounds; i++) await runRound(children, -1 - i, config, gateway);
 }
 
-/** Measured rounds until the budget is spent (at least minRounds, at most maxRounds). */
-async function measuredRounds(children: readonly VariantProcess[], config: BenchConfig, gateway: GatewayLike, log: Log): Promise<{ rounds: number; measurements: Measurements }> {
-  const measurements: Measurements = new Map();
+interface Segment {
+  fork: number;
+  /** First round number of this segment (round numbers continue across forks). */
+  firstRound: number;
+  seconds: number;
+  measurements: Measurements;
+}
+
+/** Measured rounds until this fork's share of the budget is spent (at least its share of minRounds). */
+async function measuredRounds(children: readonly VariantProcess[], config: BenchConfig, gateway: GatewayLike, segment: Segment, log: Log): Promise<number> {
   const started = Date.now();
-  const deadline = started + config.budgetSeconds * 1000;
-  let round = 0;
+  const deadline = started + segment.seconds * 1000;
+  const minRounds = Math.ceil(config.minRounds / config.forks);
+  const maxRounds = Math.ceil(config.maxRounds / config.forks);
+  let done = 0;
   let lastLog = started;
-  while (round < config.maxRounds && (round < config.minRounds || Date.now() < deadline)) {
-    await runRound(children, round, config, gateway, measurements);
-    round++;
+  while (done < maxRounds && (done < minRounds || Date.now() < deadline)) {
+    const round = segment.firstRound + done;
+    await runRound(children, round, config, gateway, (id, workload, batch) =>
+      record(segment.measurements, id, workload, { round, fork: segment.fork, ...batch }),
+    );
+    done++;
     if (Date.now() - lastLog >= 30_000) {
       lastLog = Date.now();
-      log(`  ${round} rounds (${((lastLog - started) / 1000).toFixed(0)} s of ${config.budgetSeconds} s, load ${os.loadavg()[0]?.toFixed(1)})`);
+      log(`    ${done} rounds (${((lastLog - started) / 1000).toFixed(0)} s of ${segment.seconds.toFixed(0)} s, load ${os.loadavg()[0]?.toFixed(1)})`);
     }
   }
-  return { rounds: round, measurements };
+  return done;
 }
 
-export async function measureTimings(specs: readonly VariantSpec[], config: BenchConfig, gateway: GatewayLike, log: Log): Promise<TimingRun> {
-  log(`starting ${specs.length} variant processes`);
-  const { children, info } = await startAll(specs, gateway, log);
+function addTelemetry(into: Map<string, TelemetryCheck>, more: Map<string, TelemetryCheck>): void {
+  for (const [id, check] of more) {
+    const before = into.get(id) ?? { spansExported: 0, metricStreams: 0 };
+    into.set(id, { spansExported: before.spansExported + check.spansExported, metricStreams: Math.max(before.metricStreams, check.metricStreams) });
+  }
+}
+
+/** One fork: fresh children for every variant, warm-up, measured rounds, telemetry counts. */
+async function runFork(specs: readonly VariantSpec[], config: BenchConfig, gateway: GatewayLike, segment: Segment, run: TimingRun, log: Log): Promise<number> {
+  const { children, info } = await startAll(specs, config, gateway, run.info.size === 0 ? log : () => undefined);
   try {
-    await warmUp(children, config, gateway, log);
-    const loadBefore = os.loadavg();
-    const started = Date.now();
-    const { rounds, measurements } = await measuredRounds(children, config, gateway, log);
-    const seconds = (Date.now() - started) / 1000;
-    const loadAfter = os.loadavg();
-    return { info, measurements, telemetry: await telemetryChecks(children), rounds, seconds, loadBefore, loadAfter };
+    if (run.info.size === 0) info.forEach((value, key) => run.info.set(key, value));
+    await warmUp(children, config, gateway);
+    const rounds = await measuredRounds(children, config, gateway, segment, log);
+    addTelemetry(run.telemetry, await telemetryChecks(children));
+    return rounds;
   } finally {
     await Promise.all(children.map((child) => child.stop()));
   }
+}
+
+/**
+ * The timing phase, in `config.forks` forks: each starts fresh processes for all variants, so
+ * what one process happens to get (memory layout, JIT decisions, its socket) averages out.
+ */
+export async function measureTimings(specs: readonly VariantSpec[], config: BenchConfig, gateway: GatewayLike, log: Log): Promise<TimingRun> {
+  const pinned = config.pin && pinCoordinator();
+  const run: TimingRun = { info: new Map(), measurements: new Map(), telemetry: new Map(), rounds: 0, seconds: 0, pinned, loadBefore: os.loadavg(), loadAfter: [] };
+  const started = Date.now();
+  try {
+    for (let fork = 0; fork < config.forks; fork++) {
+      log(`fork ${fork + 1}/${config.forks}: ${specs.length} variant processes${pinned ? ' (pinned: gateway CPU 0, children last CPU)' : ''}`);
+      const segment: Segment = { fork, firstRound: run.rounds, seconds: config.budgetSeconds / config.forks, measurements: run.measurements };
+      run.rounds += await runFork(specs, config, gateway, segment, run, log);
+    }
+  } finally {
+    if (pinned) unpinCoordinator();
+  }
+  run.seconds = (Date.now() - started) / 1000;
+  run.loadAfter = os.loadavg();
+  return run;
 }
 
 async function heapOf(spec: VariantSpec, config: BenchConfig, gateway: GatewayLike): Promise<HeapSample> {

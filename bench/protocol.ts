@@ -45,7 +45,13 @@ export interface ChildInfo {
 export interface RunCommand {
   type: 'run';
   workload: WorkloadName;
+  /**
+   * Calls in the batch. A patched child makes calls/2 patched + calls/2 unpatched calls (A/B
+   * pairs), so every child makes the same number of calls per batch.
+   */
   calls: number;
+  /** One unmeasured call first: the first call after the child sat idle is slower in every variant. */
+  primer: boolean;
 }
 
 export interface HeapCommand {

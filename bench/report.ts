@@ -20,6 +20,13 @@ export interface Comparison {
   pairedRatio: number;
   /** Interquartile range of those per-round ratios. */
   pairedRatioIqr: [number, number];
+  /** The ratio of medians within each fork (each fork is a fresh set of processes). */
+  forkRatios: number[];
+  /**
+   * Half-width of the 95% confidence interval of the ratio, from the spread between forks
+   * (Student t over the fork ratios): differences between processes are the largest noise.
+   */
+  ratioCi95: number;
   addedUsPerCall: number;
   /** Streaming workloads only. */
   addedNsPerEvent?: number;
@@ -58,8 +65,8 @@ export interface VariantRow {
 export interface WorkloadReport {
   name: WorkloadName;
   title: string;
-  /** |ratio - 1| of the A/A pair (two identical bare processes): the noise floor of this run. */
-  noiseFloor?: number;
+  /** The A/A pair (two identical bare processes): ratio - 1 and its 95% interval, the noise floor. */
+  noiseFloor?: { deviation: number; ci95: number };
   rows: VariantRow[];
 }
 
@@ -106,15 +113,37 @@ function roundRatios(batches: readonly Batch[], reference: readonly Batch[]): nu
   return out;
 }
 
+/** Two-sided 95% Student t quantiles by degrees of freedom (1..10); beyond that ~2. */
+const T95 = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23];
+
+function forkRatios(batches: readonly Batch[], reference: readonly Batch[]): number[] {
+  const forks = [...new Set(batches.map((b) => b.fork))];
+  return forks.flatMap((fork) => {
+    const own = wall(batches.filter((b) => b.fork === fork));
+    const ref = wall(reference.filter((b) => b.fork === fork));
+    return own.length > 0 && ref.length > 0 ? [median(own) / median(ref)] : [];
+  });
+}
+
+function ci95(values: readonly number[]): number {
+  if (values.length < 2) return Number.NaN;
+  const m = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
+  return ((T95[values.length - 2] ?? 2) * sd) / Math.sqrt(values.length);
+}
+
 function comparison(against: string, batches: readonly Batch[], reference: readonly Batch[], events: number): Comparison {
   const own = median(wall(batches));
   const ref = median(wall(reference));
   const ratios = roundRatios(batches, reference);
+  const perFork = forkRatios(batches, reference);
   return {
     against,
     ratio: own / ref,
     pairedRatio: median(ratios),
     pairedRatioIqr: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+    forkRatios: perFork,
+    ratioCi95: ci95(perFork),
     addedUsPerCall: (own - ref) / NS_PER_US,
     ...(events > 0 ? { addedNsPerEvent: (own - ref) / events } : {}),
     addedCpuUsPerCall: median(cpu(batches)) - median(cpu(reference)),
@@ -179,7 +208,7 @@ function variantRow(spec: VariantSpec, workload: WorkloadName, m: Measurements):
 function workloadReport(name: WorkloadName, specs: readonly VariantSpec[], m: Measurements): WorkloadReport {
   const rows = specs.map((spec) => variantRow(spec, name, m)).filter((r): r is VariantRow => r !== undefined);
   const aa = rows.find((r) => r.id === AA_VARIANT)?.vsBare;
-  return { name, title: WORKLOAD_TITLES[name], ...(aa ? { noiseFloor: Math.abs(aa.ratio - 1) } : {}), rows };
+  return { name, title: WORKLOAD_TITLES[name], ...(aa ? { noiseFloor: { deviation: aa.ratio - 1, ci95: aa.ratioCi95 } } : {}), rows };
 }
 
 export function workloadReports(specs: readonly VariantSpec[], workloads: readonly WorkloadName[], m: Measurements): WorkloadReport[] {
@@ -214,7 +243,11 @@ function signedFixed(value: number, digits: number): string {
 
 function noiseNote(reports: readonly WorkloadReport[], name: WorkloadName): string {
   const floor = workload(reports, name)?.noiseFloor;
-  return floor === undefined ? '' : `; A/A noise floor ±${(100 * floor).toFixed(1)}%`;
+  return floor === undefined ? '' : `; A/A ${signedFixed(100 * floor.deviation, 1)}% ±${(100 * floor.ci95).toFixed(1)}%`;
+}
+
+function ciText(c: Comparison): string {
+  return Number.isNaN(c.ratioCi95) ? '' : ` ±${c.ratioCi95.toFixed(3)}`;
 }
 
 function abNote(row: VariantRow): string {
@@ -226,7 +259,7 @@ function ratioTarget(reports: readonly WorkloadReport[], target: string, id: str
   const row = rowOf(reports, 'create', id);
   const c = row?.vsBare;
   if (!row || !c) return [];
-  const value = `${c.ratio.toFixed(4)} (${signedFixed(c.addedUsPerCall, 1)} us, paired ${c.pairedRatio.toFixed(4)})${abNote(row)}${noiseNote(reports, 'create')}`;
+  const value = `${c.ratio.toFixed(4)}${ciText(c)} (${signedFixed(c.addedUsPerCall, 1)} us)${abNote(row)}${noiseNote(reports, 'create')}`;
   return [{ target, variant: id, value, pass: c.ratio <= limit }];
 }
 

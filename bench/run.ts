@@ -5,6 +5,7 @@
  * and writes bench/results.json (bench/results.quick.json with BENCH_QUICK=1).
  * See bench/README.md.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +23,20 @@ const log = (line: string): void => console.log(line);
 function ownVersion(): string {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
+}
+
+function git(args: string[]): string | undefined {
+  const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+/** Which source was measured: HEAD, the last commit touching src/, uncommitted src/ changes. */
+function sourceInfo(): Record<string, unknown> {
+  return {
+    head: git(['rev-parse', '--short', 'HEAD']),
+    srcCommit: git(['log', '-1', '--format=%h', '--', 'src']),
+    srcUncommittedChanges: (git(['status', '--porcelain', '--', 'src']) ?? '') !== '',
+  };
 }
 
 function machine(): Record<string, unknown> {
@@ -68,6 +83,7 @@ function sanityWarnings(packages: Record<string, VariantPackages>): string[] {
 interface TimingMeta {
   rounds: number;
   seconds: number;
+  pinned: boolean;
   loadAverageBefore: number[];
   loadAverageAfter: number[];
 }
@@ -87,7 +103,7 @@ function printReport(report: Report): void {
   const t = report.timing;
   const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   log(`node ${process.version} on ${String(machine().cpu)} (${os.cpus().length} cores)${report.config.quick ? ' -- QUICK RUN' : ''}`);
-  log(`${t.rounds} measured rounds in ${t.seconds.toFixed(0)} s; load average ${load(t.loadAverageBefore)} -> ${load(t.loadAverageAfter)}`);
+  log(`${t.rounds} measured rounds in ${t.seconds.toFixed(0)} s (${report.config.forks} forks${t.pinned ? ', CPU-pinned' : ''}); load average ${load(t.loadAverageBefore)} -> ${load(t.loadAverageAfter)}`);
   log('');
   log(variantLegend(legend));
   for (const workload of report.workloads) log(`\n${workloadTable(workload)}`);
@@ -102,7 +118,7 @@ function writeResults(report: Report): string {
     benchmark: '@budecosystem/instrumentation-responses overhead (issue 6)',
     date: new Date().toISOString(),
     machine: machine(),
-    package: { name: '@budecosystem/instrumentation-responses', version: ownVersion() },
+    package: { name: '@budecosystem/instrumentation-responses', version: ownVersion(), source: sourceInfo() },
     config: report.config,
     timing: report.timing,
     variants: VARIANTS,
@@ -128,7 +144,13 @@ async function main(): Promise<void> {
     log('measuring heap growth');
     const heap = heapRows(VARIANTS, await measureHeap(VARIANTS, config, gateway, log));
     const workloads = workloadReports(VARIANTS, WORKLOADS, timing.measurements);
-    const meta: TimingMeta = { rounds: timing.rounds, seconds: timing.seconds, loadAverageBefore: timing.loadBefore, loadAverageAfter: timing.loadAfter };
+    const meta: TimingMeta = {
+      rounds: timing.rounds,
+      seconds: timing.seconds,
+      pinned: timing.pinned,
+      loadAverageBefore: timing.loadBefore,
+      loadAverageAfter: timing.loadAfter,
+    };
     const report: Report = { config, timing: meta, packages: packagesByVariant(timing), workloads, heap, targets: evaluateTargets(workloads, heap) };
     printReport(report);
     const file = writeResults(report);

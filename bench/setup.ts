@@ -59,12 +59,16 @@ function originalCreate(pkg: OpenAIPackage): CreateFunction | undefined {
 }
 
 function instrumentationVersions(spec: VariantSpec): Record<string, string> {
+  const base = '@opentelemetry/instrumentation';
   if (spec.instrumentation === 'official') {
     const name = '@opentelemetry/instrumentation-openai';
-    return { [name]: packageVersion('work', name) ?? 'unknown' };
+    return { [name]: packageVersion('work', name) ?? 'unknown', [`${base} (official)`]: packageVersion('work', base) ?? 'unknown' };
   }
   if (spec.instrumentation === 'ours') {
-    return { '@opentelemetry/api (ours)': packageVersion('main', '@opentelemetry/api') ?? 'unknown' };
+    return {
+      '@opentelemetry/api (ours)': packageVersion('main', '@opentelemetry/api') ?? 'unknown',
+      [`${base} (ours)`]: packageVersion('main', base) ?? 'unknown',
+    };
   }
   return {};
 }

@@ -5,6 +5,11 @@
  */
 import { AA_VARIANT, type VariantSpec, type WorkloadName } from './protocol';
 
+/**
+ * Every variant runs every workload, also where only `create` is reported in the targets: a
+ * process that sits idle while the others stream runs its next calls colder and slower, which
+ * showed up as a 6-20% "cost" of the disabled instrumentation before this was equalised.
+ */
 const ALL: readonly WorkloadName[] = ['create', 'stream', 'synthetic'];
 
 function bare(id: string, label: string, openai: VariantSpec['openai']): VariantSpec {
@@ -32,7 +37,7 @@ function traced(id: string, label: string, instrumentation: 'ours' | 'official',
 }
 
 function oursWithoutSdk(id: string, label: string, mode: 'disabled' | 'no-provider'): VariantSpec {
-  return { id, label, openai: 'main', instrumentation: 'ours', mode, sdk: 'none', baseline: 'bare7', workloads: ['create'], heap: false };
+  return { id, label, openai: 'main', instrumentation: 'ours', mode, sdk: 'none', baseline: 'bare7', workloads: ALL, heap: false };
 }
 
 export const VARIANTS: readonly VariantSpec[] = [
@@ -56,13 +61,26 @@ export interface BenchConfig {
   maxRounds: number;
   /** Time budget of the measured rounds (the heap phase comes on top). */
   budgetSeconds: number;
-  /** Unmeasured rounds first (JIT, connection pool, lazy initialisation). */
+  /** Unmeasured rounds at the start of every fork (JIT, connection pool, lazy initialisation). */
   warmupRounds: number;
+  /** The timing phase is split into this many forks, each with fresh processes. */
+  forks: number;
   /** Calls per batch, by workload: small batches interleave the variants finely. */
   calls: Record<WorkloadName, number>;
+  /** An unmeasured call at the start of each batch, by workload. */
+  primer: Record<WorkloadName, boolean>;
   heapWarmup: number;
   heapCalls: number;
+  /**
+   * BENCH_PIN=1: gateway on the first CPU, measuring children on the last (see affinity.ts).
+   * Worth it on an otherwise idle machine; on a busy one a pinned child cannot move away from
+   * other people's work, and the figures get worse, not better.
+   */
+  pin: boolean;
 }
+
+/** The first create of a batch runs ~30% slower in every variant (the child sat idle): not measured. */
+const PRIMER: Record<WorkloadName, boolean> = { create: true, stream: false, synthetic: false };
 
 function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = Number(env[name]);
@@ -71,11 +89,12 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
-  const base: BenchConfig = quick
-    ? { quick, minRounds: 3, maxRounds: 40, budgetSeconds: 20, warmupRounds: 2, calls: { create: 6, stream: 1, synthetic: 1 }, heapWarmup: 100, heapCalls: 1000 }
-    : { quick, minRounds: 20, maxRounds: 3000, budgetSeconds: 300, warmupRounds: 5, calls: { create: 6, stream: 1, synthetic: 1 }, heapWarmup: 500, heapCalls: 10_000 };
+  const base: Omit<BenchConfig, 'pin'> = quick
+    ? { quick, minRounds: 3, maxRounds: 40, budgetSeconds: 16, warmupRounds: 2, forks: 2, calls: { create: 6, stream: 2, synthetic: 2 }, primer: PRIMER, heapWarmup: 50, heapCalls: 500 }
+    : { quick, minRounds: 30, maxRounds: 3000, budgetSeconds: 270, warmupRounds: 3, forks: 8, calls: { create: 6, stream: 2, synthetic: 2 }, primer: PRIMER, heapWarmup: 500, heapCalls: 10_000 };
   return {
     ...base,
+    pin: env.BENCH_PIN === '1',
     budgetSeconds: numberFrom(env, 'BENCH_BUDGET_S', base.budgetSeconds),
     heapCalls: numberFrom(env, 'BENCH_HEAP_CALLS', base.heapCalls),
   };
