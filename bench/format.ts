@@ -62,13 +62,13 @@ export function workloadTable(report: WorkloadReport): string {
   const streaming = report.rows.some((r) => r.eventsPerCall > 0);
   const events = streaming ? ` — ${report.rows[0]?.eventsPerCall ?? 0} events per call` : '';
   const f = report.noiseFloor;
-  const floor = f === undefined ? '' : `\nA/A check (bare7-aa vs bare7): ${f.deviation >= 0 ? '+' : ''}${(100 * f.deviation).toFixed(2)}% ±${(100 * f.ci95).toFixed(2)}%`;
+  const floor = f === undefined ? '' : `\n\nA/A check (bare7-aa vs bare7): ${f.deviation >= 0 ? '+' : ''}${(100 * f.deviation).toFixed(2)}% ±${(100 * f.ci95).toFixed(2)}%`;
   return `${report.title}${events}\n\n${table(workloadHeader(streaming), report.rows.map((r) => workloadLine(r, streaming)))}${floor}`;
 }
 
 export function heapTable(rows: readonly HeapRow[]): string {
   const lines = rows.map((r) => [r.id, String(r.calls), fixed(r.beforeMB, 2), fixed(r.afterMB, 2), signed(r.growthMB, 2)]);
-  return `4. heap after streamed calls (5 deltas each; own --expose-gc process per variant)\n\n${table(
+  return `heap after streamed calls (5 deltas each; own --expose-gc process per variant)\n\n${table(
     ['variant', 'calls', 'heapUsed before MB', 'heapUsed after MB', 'growth MB'],
     lines,
   )}`;
