@@ -93,10 +93,6 @@ export class Call {
     this.streaming = setup.streaming;
   }
 
-  get isEnded(): boolean {
-    return this.ended;
-  }
-
   /** Ends the call with `finish({kind: 'abandoned'})` once `holder` is garbage, unless it ended before. */
   watch(holder: object): void {
     abandoned.unregister(this);

@@ -118,9 +118,6 @@ class RecentResponses {
     const spanContext = id === undefined ? undefined : this.spans.get(id);
     return spanContext ? [{ context: spanContext }] : undefined;
   }
-  get size(): number {
-    return this.spans.size;
-  }
 }
 
 /** How many background response ids are remembered for links (oldest forgotten first). */
@@ -176,6 +173,20 @@ function injectContext(args: unknown[], ctx: Context, index: number): unknown[] 
   const out = args.slice();
   out[index] = next;
   return out;
+}
+
+/**
+ * Follows the SDK's request without touching the body: the headers feed the call, a failure
+ * (HTTP, connection, abort, after the retries) ends it.
+ */
+function followRequest(responsePromise: Promise<unknown>, call: Call, afterHeaders?: () => void): void {
+  responsePromise.then(
+    (props: unknown) => {
+      call.onHeaders(props);
+      afterHeaders?.();
+    },
+    (error: unknown) => call.finish({ kind: 'error', error }),
+  );
 }
 
 export class BudResponsesInstrumentation extends InstrumentationBase<BudResponsesInstrumentationConfig> {
@@ -345,13 +356,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       call.finish({ kind: 'abandoned' });
       return result;
     }
-    responsePromise.then(
-      (props: unknown) => {
-        call.onHeaders(props);
-        call.finish({ kind: 'response', response: undefined });
-      },
-      (error: unknown) => call.finish({ kind: 'error', error }),
-    );
+    followRequest(responsePromise, call, () => call.finish({ kind: 'response', response: undefined }));
     return result;
   }
 
@@ -366,10 +371,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       call.finish({ kind: 'abandoned' });
       return result;
     }
-    result.responsePromise.then(
-      (props: unknown) => call.onHeaders(props),
-      (error: unknown) => call.finish({ kind: 'error', error }),
-    );
+    followRequest(result.responsePromise, call);
     // The transform is synchronous, never throws and may run more than once (once per parse).
     const traced = result._thenUnwrap((data: unknown) => {
       try {
@@ -390,13 +392,13 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     // the call; once it asks, the call ends through the transform above or the failure below.
     call.watch(traced);
     const parse = traced.parse;
-    let failureSeen = false;
+    let failureFollowed = false;
     traced.parse = function parseTraced(this: unknown, ...args: unknown[]): unknown {
       call.bodyRequested = true;
       call.unwatch();
       const parsed = parse.apply(this, args);
-      if (!failureSeen) {
-        failureSeen = true;
+      if (!failureFollowed) {
+        failureFollowed = true;
         Promise.resolve(parsed).catch((error: unknown) => call.finish({ kind: 'error', error }));
       }
       return parsed;

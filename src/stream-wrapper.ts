@@ -82,8 +82,10 @@ class InstrumentedIterator implements AsyncIterator<unknown>, AsyncIterable<unkn
     };
   }
 
-  next(...args: [] | [unknown]): Promise<IteratorResult<unknown>> {
-    return this.inner.next(...args).then(this.onResult, this.onError);
+  next(value?: unknown): Promise<IteratorResult<unknown>> {
+    // Per event: no rest array; a value is passed on only when the caller gave one.
+    const result = arguments.length === 0 ? this.inner.next() : this.inner.next(value);
+    return result.then(this.onResult, this.onError);
   }
 
   return(value?: unknown): Promise<IteratorResult<unknown>> {
