@@ -1,6 +1,6 @@
 /*
  * Semconv message JSON (src/messages.ts): every value is checked against the JSON Schemas of
- * semantic conventions v1.41.1 (shared/semconv-v1.41.1) AND part by part against the schema's
+ * semantic conventions v1.41.1 (test/fixtures/semconv-v1.41.1) AND part by part against the schema's
  * specific definition of its type (the schemas accept any `{type: string}` as a GenericPart, so
  * a whole-document check alone would let a malformed `text` or `blob` part through).
  */
@@ -13,7 +13,6 @@ import type { ResponseLike } from '../src/attributes';
 import { finishReasons } from '../src/finish-reasons';
 import { cut, inputMessages, outputMessages, parseDataUrl, systemInstructions, toolDefinitions } from '../src/messages';
 
-const SCHEMA_DIR_NAME = path.join('shared', 'semconv-v1.41.1');
 const SCHEMA_FILES = {
   input: 'gen-ai-input-messages.json',
   output: 'gen-ai-output-messages.json',
@@ -22,16 +21,8 @@ const SCHEMA_FILES = {
 } as const;
 type SchemaKey = keyof typeof SCHEMA_FILES;
 
-/** Walks up from this file to the first `shared/semconv-v1.41.1` holding the schemas. */
-function findSchemaDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, SCHEMA_DIR_NAME);
-    if (fs.existsSync(path.join(candidate, SCHEMA_FILES.input))) return candidate;
-    if (path.dirname(dir) === dir) {
-      throw new Error(`semconv schemas not found: no ${SCHEMA_DIR_NAME}/ in ${__dirname} or any parent directory`);
-    }
-  }
-}
+/** The schemas ship with the tests (test/fixtures/semconv-v1.41.1); tests run from build/test. */
+const schemaDir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'semconv-v1.41.1');
 
 /*
  * The schemas declare no `$schema`; their parameters refer to the draft-07 meta-schema, which
@@ -39,7 +30,6 @@ function findSchemaDir(): string {
  */
 const ajv = new Ajv({ strict: true, allErrors: true });
 ajv.addFormat('binary', true);
-const schemaDir = findSchemaDir();
 /** The `$defs` each schema has (system instructions, for one, has no server tool call parts). */
 const schemaDefs = new Map<string, ReadonlySet<string>>();
 for (const [key, file] of Object.entries(SCHEMA_FILES)) {
