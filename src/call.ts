@@ -2,7 +2,7 @@
  * One traced call: its span, what was learnt while it ran, and `finish()`, the one place where
  * a span ends and a call's metrics are recorded, for streaming and non-streaming calls alike.
  */
-import { diag, SpanStatusCode, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
+import { diag, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import {
   ATTR_BUD_CHUNKS,
   ATTR_BUD_STREAM,
@@ -17,7 +17,6 @@ import {
   errorType,
   errorTypeOfPayload,
   priceFor,
-  type Params,
   type ResponseLike,
 } from './attributes';
 import type { ResolvedConfig } from './config';
@@ -47,13 +46,19 @@ export type Outcome =
   | { kind: 'abandoned' };
 
 /** Ends calls whose APIPromise or Stream the application dropped without finishing them. */
-const abandoned = new FinalizationRegistry<Call>((call) => call.finish({ kind: 'abandoned' }));
+const abandoned = new FinalizationRegistry<Call>((call) => call.onHolderCollected());
+
+/** An abort of the application's own making (its signal, `controller.abort()`), as the SDK reports it. */
+function isUserAbort(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  return name === 'APIUserAbortError' || (error as { name?: unknown }).name === 'AbortError';
+}
 
 export interface CallSetup {
   span: Span;
   config: ResolvedConfig;
   instruments: Instruments | undefined;
-  params: Params | undefined;
   streaming: boolean;
   /** Attributes of every metric point: operation, provider, request model, server. */
   metricAttributes: Attributes;
@@ -62,8 +67,12 @@ export interface CallSetup {
   plainName: string;
   /** `gen_ai.conversation.id` was known from the arguments (else the response's is used). */
   conversationKnown: boolean;
-  /** Whether the token usage metric counts this call's usage (create, compact; not re-reads of a response). */
-  recordsUsage: boolean;
+  /**
+   * The call generates a response (create, compact): its usage is counted by the token metric and
+   * a `failed` body fails the span. Methods that read back or manage a stored response (retrieve,
+   * cancel, ...) succeed when the SDK call succeeds, whatever the stored response's status.
+   */
+  generates: boolean;
   /** Told the final response of the call, if any. */
   onResponse?: (response: ResponseLike) => void;
 }
@@ -71,20 +80,28 @@ export interface CallSetup {
 export class Call {
   readonly span: Span;
   private readonly setup: CallSetup;
+  /** `performance.now()` at the start, and of the last thing seen (the end of an abandoned call). */
   private readonly startedAt = performance.now();
-  /** Wall-clock time of the last thing seen, the end time of an abandoned call. */
-  private lastSeen: TimeInput = Date.now();
-  streaming: boolean;
+  private lastSeenAt = this.startedAt;
+  private streaming: boolean;
   /** The body was asked for (the application awaited the call or read its stream). */
-  bodyRequested = false;
+  private bodyRequested = false;
   /** The Response of a terminal stream event, or of `response.created` until one comes. */
-  response: ResponseLike | undefined;
+  private response: ResponseLike | undefined;
   /** The terminal event (`response.completed/failed/incomplete`) was seen. */
-  terminal = false;
+  private terminal = false;
   /** A stream `error` event. */
-  streamError: { code?: unknown } | undefined;
-  events = 0;
-  firstEventAt: number | undefined;
+  private streamError: { code?: unknown } | undefined;
+  private events = 0;
+  private firstEventAt: number | undefined;
+  /** The stream's abort signal and the listener that ends the call when it fires. */
+  private abortSignal: AbortSignal | undefined;
+  private abortListener: (() => void) | undefined;
+  /** Watched holders still alive (see watch()). */
+  private holders = 0;
+  /** The request has not answered yet; the application dropped every holder meanwhile. */
+  private awaitingHeaders = true;
+  private dropped = false;
   private ended = false;
 
   constructor(setup: CallSetup) {
@@ -93,20 +110,50 @@ export class Call {
     this.streaming = setup.streaming;
   }
 
-  /** Ends the call with `finish({kind: 'abandoned'})` once `holder` is garbage, unless it ended before. */
+  /**
+   * Ends the call with `finish({kind: 'abandoned'})` once every watched holder (the APIPromise,
+   * promises derived from it, the Stream, its iterator) is garbage, unless it ended before.
+   */
   watch(holder: object): void {
-    abandoned.unregister(this);
+    if (this.ended) return;
+    this.holders++;
     abandoned.register(holder, this, this);
   }
 
   /** The application holds nothing that tells whether it dropped the call: stop watching. */
   unwatch(): void {
+    if (this.holders === 0) return;
+    this.holders = 0;
     abandoned.unregister(this);
+  }
+
+  /** Called by the registry when one watched holder was collected. */
+  onHolderCollected(): void {
+    if (this.holders === 0 || --this.holders > 0) return;
+    // While the request is in flight its outcome still comes (a failure ends the call as one).
+    if (this.awaitingHeaders) this.dropped = true;
+    else this.finish({ kind: 'abandoned' });
+  }
+
+  /** Whether the application asked for the body (awaited the call, parsed it or read its stream). */
+  get hasBodyRequest(): boolean {
+    return this.bodyRequested;
+  }
+
+  /** The application asked for the body: from now on the body's own outcome ends the call. */
+  onBodyRequested(): void {
+    this.bodyRequested = true;
+    this.unwatch();
   }
 
   /** The response headers came: the Bud gateway's signals are read from them (nothing is consumed). */
   onHeaders(props: unknown): void {
-    this.lastSeen = Date.now();
+    this.lastSeenAt = performance.now();
+    this.awaitingHeaders = false;
+    if (this.dropped) {
+      this.finish({ kind: 'abandoned' });
+      return;
+    }
     try {
       const headers = (props as { response?: { headers?: { get(name: string): string | null } } } | undefined)
         ?.response?.headers;
@@ -117,22 +164,73 @@ export class Call {
     }
   }
 
+  /** One stream event reached the application: count, time of the first, terminal and error events. */
+  onEvent(event: unknown): void {
+    const now = performance.now();
+    this.lastSeenAt = now;
+    if (this.events++ === 0) this.firstEventAt = now;
+    if (typeof event !== 'object' || event === null) return;
+    switch ((event as { type?: unknown }).type) {
+      case 'response.completed':
+      case 'response.failed':
+      case 'response.incomplete':
+        this.response = (event as { response?: ResponseLike }).response;
+        this.terminal = true;
+        break;
+      case 'response.created':
+        if (!this.terminal) this.response = (event as { response?: ResponseLike }).response;
+        break;
+      case 'error':
+        this.streamError = event as { code?: unknown };
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Ends the call when `signal` aborts, even if nobody pulls the stream again (clients that race
+   * `next()` against their signal never call `return()`). The listener goes when the call ends.
+   */
+  endOnAbort(signal: AbortSignal | undefined): void {
+    if (!signal || this.ended || this.abortSignal) return;
+    if (signal.aborted) return;
+    const listener = () => {
+      const abortedAt = performance.now();
+      // The SDK also aborts its controller while it unwinds a failed or finished stream; those
+      // exits reach the iterator within the same turn, so wait for them before calling it a cancel.
+      setImmediate(() => this.finish({ kind: 'cancelled' }, abortedAt));
+    };
+    this.abortSignal = signal;
+    this.abortListener = listener;
+    signal.addEventListener('abort', listener, { once: true });
+  }
+
   /** The SDK decided whether the call streams; rename the span if `params.stream` said otherwise. */
   setStreaming(streaming: boolean): void {
-    if (streaming === this.streaming) return;
+    if (streaming === this.streaming || this.ended) return;
     this.streaming = streaming;
     this.span.updateName(streaming ? this.setup.streamingName : this.setup.plainName);
     this.span.setAttribute(ATTR_BUD_STREAM, streaming);
     if (streaming) this.span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, true);
   }
 
-  /** Ends the span exactly once, with the status and attributes the outcome implies, and records metrics. */
-  finish(outcome: Outcome): void {
+  /**
+   * Ends the span exactly once, with the status and attributes the outcome implies, and records
+   * metrics. `at` (a `performance.now()` time) is when the outcome happened, if not now.
+   */
+  finish(outcome: Outcome, at?: number): void {
     if (this.ended) return;
     this.ended = true;
-    abandoned.unregister(this);
+    this.unwatch();
+    if (this.abortListener) this.abortSignal?.removeEventListener('abort', this.abortListener);
+    this.abortSignal = undefined;
+    this.abortListener = undefined;
     try {
-      this.end(outcome);
+      // The stream was read to its end, or its terminal event reached the application.
+      const completed = outcome.kind === 'stream-end' || (this.terminal && outcome.kind === 'cancelled');
+      const endAt = at ?? (outcome.kind === 'abandoned' ? this.lastSeenAt : performance.now());
+      this.end(this.settle(outcome), endAt, completed);
     } catch (err) {
       diag.error('@budecosystem/instrumentation-responses: failed to finish a span', err);
       try {
@@ -143,10 +241,20 @@ export class Call {
     }
   }
 
-  private end(outcome: Outcome): void {
+  /**
+   * What the application was shown decides: an abort is the user's choice, not a failure, and
+   * once a terminal or `error` event reached the application, stopping afterwards keeps that
+   * event's outcome.
+   */
+  private settle(outcome: Outcome): Outcome {
+    if (outcome.kind === 'error' && isUserAbort(outcome.error)) outcome = { kind: 'cancelled' };
+    if (outcome.kind === 'cancelled' && (this.terminal || this.streamError)) return { kind: 'stream-end' };
+    return outcome;
+  }
+
+  private end(outcome: Outcome, endAt: number, completed: boolean): void {
     const { config } = this.setup;
     const span = this.span;
-    const now = performance.now();
     if (outcome.kind === 'response') this.response = outcome.response;
     const response = this.response;
     const attributes: Attributes = {};
@@ -165,7 +273,7 @@ export class Call {
     let ttftSeconds: number | undefined;
     if (this.streaming) {
       attributes[ATTR_BUD_CHUNKS] = this.events;
-      attributes[ATTR_BUD_STREAM_COMPLETED] = outcome.kind === 'stream-end';
+      attributes[ATTR_BUD_STREAM_COMPLETED] = completed;
       if (this.firstEventAt !== undefined) {
         const ms = this.firstEventAt - this.startedAt;
         ttftSeconds = ms / 1000;
@@ -193,14 +301,15 @@ export class Call {
         diag.error('@budecosystem/instrumentation-responses: responseHook threw', err);
       }
     }
-    span.end(outcome.kind === 'abandoned' ? this.lastSeen : undefined);
+    // A `performance.now()` time: the SDK adds its time origin (high resolution, same clock as the metric).
+    span.end(endAt);
 
     try {
       this.setup.instruments?.record({
         attributes: this.metricAttributes(response, failure),
-        durationSeconds: (now - this.startedAt) / 1000,
+        durationSeconds: (endAt - this.startedAt) / 1000,
         timeToFirstChunkSeconds: ttftSeconds,
-        usage: this.setup.recordsUsage ? response?.usage : undefined,
+        usage: this.setup.generates ? response?.usage : undefined,
         cost,
       });
     } catch (err) {
@@ -227,7 +336,7 @@ export class Call {
         if (!this.terminal) return ERROR_TYPE_STREAM_TRUNCATED;
         return response?.status === 'failed' ? errorTypeOfPayload(response.error) : undefined;
       case 'response':
-        return response?.status === 'failed' ? errorTypeOfPayload(response.error) : undefined;
+        return this.setup.generates && response?.status === 'failed' ? errorTypeOfPayload(response.error) : undefined;
       default:
         return undefined;
     }
@@ -235,7 +344,7 @@ export class Call {
 
   private cost(response: ResponseLike | undefined) {
     const { pricing } = this.setup.config;
-    if (!pricing || !response || !this.setup.recordsUsage) return undefined;
+    if (!pricing || !response || !this.setup.generates) return undefined;
     const requestModel = this.setup.metricAttributes[ATTR_GEN_AI_REQUEST_MODEL];
     const price = priceFor(pricing, response.model, typeof requestModel === 'string' ? requestModel : undefined);
     return price ? computeCost(price, response.usage) : undefined;

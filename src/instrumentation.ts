@@ -58,9 +58,9 @@ type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 /** The parts of the SDK's APIPromise the instrumentation uses; detected by shape. */
 interface APIPromiseLike {
   responsePromise: Promise<unknown>;
-  parse: AnyFunction;
+  parseResponse: AnyFunction;
   asResponse: AnyFunction;
-  _thenUnwrap: (transform: (data: unknown) => unknown) => unknown;
+  _thenUnwrap?: AnyFunction;
 }
 
 interface ClientLike {
@@ -74,9 +74,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function isAPIPromiseLike(value: unknown): value is APIPromiseLike {
   return (
     value instanceof Promise &&
-    typeof (value as unknown as APIPromiseLike).parse === 'function' &&
+    typeof (value as unknown as APIPromiseLike).parseResponse === 'function' &&
     typeof (value as unknown as APIPromiseLike).asResponse === 'function' &&
-    typeof (value as unknown as APIPromiseLike)._thenUnwrap === 'function' &&
     (value as unknown as APIPromiseLike).responsePromise instanceof Promise
   );
 }
@@ -176,17 +175,90 @@ function injectContext(args: unknown[], ctx: Context, index: number): unknown[] 
 }
 
 /**
- * Follows the SDK's request without touching the body: the headers feed the call, a failure
- * (HTTP, connection, abort, after the retries) ends it.
+ * The SDK's request, followed without touching the body: the headers feed the call, a failure
+ * (HTTP, connection, abort, after the retries) ends it. Returns a promise that settles exactly
+ * like the request, for the consumers of the APIPromise to read instead of the request itself:
+ * a failure that no consumer reads then still surfaces as an unhandled rejection, as without us.
  */
-function followRequest(responsePromise: Promise<unknown>, call: Call, afterHeaders?: () => void): void {
-  responsePromise.then(
+function followRequest(request: Promise<unknown>, call: Call, afterHeaders?: () => void): Promise<unknown> {
+  return request.then(
     (props: unknown) => {
       call.onHeaders(props);
       afterHeaders?.();
+      return props;
     },
-    (error: unknown) => call.finish({ kind: 'error', error }),
+    (error: unknown) => {
+      call.finish({ kind: 'error', error });
+      throw error;
+    },
   );
+}
+
+/** Records a parsed body: a Stream gets the stream wrapper, anything else ends the call. */
+function onBody(call: Call, data: unknown): void {
+  try {
+    if (isStreamLike(data)) {
+      call.setStreaming(true);
+      instrumentStream(data, call);
+    } else {
+      call.setStreaming(false);
+      call.finish({ kind: 'response', response: isObject(data) ? data : undefined });
+    }
+  } catch (err) {
+    diag.error('@budecosystem/instrumentation-responses: could not record a response', err);
+  }
+}
+
+/**
+ * Observes an APIPromise through three of its own fields, which every consumer goes through:
+ * - `responsePromise` becomes `observed` (the request, followed), read by `then`, `parse()`,
+ *   `asResponse()`;
+ * - `parseResponse` (the body step) reports the body, or its failure, to the call;
+ * - `_thenUnwrap` (how `responses.parse()` and the stream helper derive their promise) sees the
+ *   parsed body before the transform, and the derived promise is observed the same way (openai
+ *   7.59+ gives it its own copy of the body step, so the parent's `parseResponse` is not enough).
+ * Until the application asks for the body, only garbage collection of every such promise can
+ * tell that it dropped the call.
+ */
+function observeInPlace(promise: APIPromiseLike, call: Call, observed: Promise<unknown>): void {
+  promise.responsePromise = observed;
+  const parseResponse = promise.parseResponse;
+  promise.parseResponse = function parseResponseTraced(this: unknown, ...args: unknown[]): unknown {
+    call.onBodyRequested();
+    let parsed: unknown;
+    try {
+      parsed = parseResponse.apply(this, args);
+    } catch (error) {
+      call.finish({ kind: 'error', error });
+      throw error;
+    }
+    return Promise.resolve(parsed).then(
+      (data: unknown) => {
+        onBody(call, data);
+        return data;
+      },
+      (error: unknown) => {
+        call.finish({ kind: 'error', error });
+        throw error;
+      },
+    );
+  };
+  const thenUnwrap = promise._thenUnwrap;
+  if (typeof thenUnwrap === 'function') {
+    promise._thenUnwrap = function thenUnwrapTraced(this: unknown, transform: unknown, ...rest: unknown[]): unknown {
+      const traced =
+        typeof transform === 'function'
+          ? function transformTraced(this: unknown, data: unknown, ...more: unknown[]): unknown {
+              onBody(call, data);
+              return (transform as AnyFunction).call(this, data, ...more);
+            }
+          : transform;
+      const derived = thenUnwrap.call(this, traced, ...rest);
+      if (derived !== promise && isAPIPromiseLike(derived)) observeInPlace(derived, call, observed);
+      return derived;
+    };
+  }
+  if (!call.hasBodyRequest) call.watch(promise);
 }
 
 export class BudResponsesInstrumentation extends InstrumentationBase<BudResponsesInstrumentationConfig> {
@@ -333,12 +405,11 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       span,
       config,
       instruments: this.instruments,
-      params,
       streaming,
       metricAttributes,
       plainName,
       streamingName,
-      recordsUsage: isCreate || spec.operation === 'compact',
+      generates: isCreate || spec.operation === 'compact',
       conversationKnown: ATTR_GEN_AI_CONVERSATION_ID in conversation,
       onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
     });
@@ -349,21 +420,27 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     if (typeof response.id === 'string') this.recent.remember(response.id, spanContext);
   }
 
-  /** A list method: its PagePromise stays untouched (async iteration); the span ends with the first page's headers. */
+  /** A list method: its PagePromise stays the caller's (async iteration); the span ends with the first page's headers. */
   private observeList(result: unknown, call: Call): unknown {
-    const responsePromise = (result as { responsePromise?: unknown } | undefined)?.responsePromise;
-    if (!(responsePromise instanceof Promise)) {
+    if (!isObject(result) || !(result.responsePromise instanceof Promise)) {
       call.finish({ kind: 'abandoned' });
       return result;
     }
-    followRequest(responsePromise, call, () => call.finish({ kind: 'response', response: undefined }));
+    const observed = followRequest(result.responsePromise, call, () => call.finish({ kind: 'response', response: undefined }));
+    if (Object.prototype.hasOwnProperty.call(result, 'then')) {
+      // openai 7.59+ settles the page through a private twin that reads the request itself: the
+      // application's rejection handlers are attached there, so ours must not be the only one.
+      observed.catch(() => undefined);
+    } else {
+      result.responsePromise = observed;
+    }
     return result;
   }
 
   /**
-   * Follows the APIPromise without reading its body and returns what the caller gets: the SDK's
-   * own `_thenUnwrap` of it, a real APIPromise whose derived promises (`parse()`, the stream
-   * helper) all pass through the transform.
+   * Observes the APIPromise in place and returns that same object, so that whatever the SDK or a
+   * wrapper beneath us handed back is what the caller gets, and its consumption still reaches
+   * that layer's hooks. See observeInPlace.
    */
   private observe(result: unknown, call: Call): unknown {
     if (!isAPIPromiseLike(result)) {
@@ -371,55 +448,15 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       call.finish({ kind: 'abandoned' });
       return result;
     }
-    followRequest(result.responsePromise, call);
-    // The transform is synchronous, never throws and may run more than once (once per parse).
-    const traced = result._thenUnwrap((data: unknown) => {
-      try {
-        if (isStreamLike(data)) {
-          call.setStreaming(true);
-          instrumentStream(data, call);
-        } else {
-          call.setStreaming(false);
-          call.finish({ kind: 'response', response: isObject(data) ? data : undefined });
-        }
-      } catch (err) {
-        diag.error('@budecosystem/instrumentation-responses: could not record a response', err);
-      }
-      return data;
-    });
-    if (!isAPIPromiseLike(traced)) return traced;
-    // Until the application asks for the body, only garbage collection can tell that it dropped
-    // the call; once it asks, the call ends through the transform above or the failure below.
-    call.watch(traced);
-    const parse = traced.parse;
-    let failureFollowed = false;
-    traced.parse = function parseTraced(this: unknown, ...args: unknown[]): unknown {
-      call.bodyRequested = true;
-      call.unwatch();
-      const parsed = parse.apply(this, args);
-      if (!failureFollowed) {
-        failureFollowed = true;
-        Promise.resolve(parsed).catch((error: unknown) => call.finish({ kind: 'error', error }));
-      }
-      return parsed;
-    };
-    // A promise derived from this one (`responses.parse()`, the stream helper) is what the
-    // application holds from then on.
-    const thenUnwrap = traced._thenUnwrap;
-    traced._thenUnwrap = function thenUnwrapTraced(this: unknown, ...args: unknown[]): unknown {
-      const derived = (thenUnwrap as AnyFunction).apply(this, args);
-      if (isObject(derived)) call.watch(derived);
-      return derived;
-    };
-
-    const asResponse = traced.asResponse;
-    traced.asResponse = function asResponseTraced(this: unknown, ...args: unknown[]): unknown {
+    observeInPlace(result, call, followRequest(result.responsePromise, call));
+    const asResponse = result.asResponse;
+    result.asResponse = function asResponseTraced(this: unknown, ...args: unknown[]): unknown {
       return (asResponse.apply(this, args) as Promise<unknown>).then((response) => {
         // Only the raw Response was wanted: its body is the application's to read.
-        if (!call.bodyRequested) call.finish({ kind: 'raw' });
+        if (!call.hasBodyRequest) call.finish({ kind: 'raw' });
         return response;
       });
     };
-    return traced;
+    return result;
   }
 }

@@ -8,10 +8,15 @@
  * |----------------------------------------|---------------------------------------|--------------|
  * | natural end                            | `next()` → done, signal not aborted   | `stream-end` |
  * | `break` / `return()`                   | `return()`                            | `cancelled`  |
- * | `controller.abort()` / AbortSignal     | `next()` → done, signal aborted       | `cancelled`  |
+ * | `controller.abort()` / AbortSignal     | the signal's `abort` event (even when | `cancelled`  |
+ * |                                        | nobody pulls), or `next()` → done     |              |
  * | mid-stream drop, malformed JSON, error | `next()` rejects                      | `error`      |
  * | `response.failed` / `error` event      | the event, then the end               | `stream-end` (ERROR) |
+ * | terminal / `error` event, then a stop  | the event, then `return()` or abort   | that event's outcome |
  * | never read                             | the Stream is garbage collected       | `abandoned`  |
+ *
+ * (`Call.finish` turns `cancelled` into the shown event's outcome, and a user abort error into
+ * `cancelled`: see `Call.settle`.)
  */
 import type { Call } from './call';
 
@@ -33,29 +38,6 @@ export function isStreamLike(value: unknown): value is StreamLike {
   );
 }
 
-/** Records one event on the call: count, time of the first, terminal and error events. */
-export function observeEvent(call: Call, event: unknown): void {
-  if (call.events++ === 0) call.firstEventAt = performance.now();
-  if (typeof event !== 'object' || event === null) return;
-  const type = (event as { type?: unknown }).type;
-  switch (type) {
-    case 'response.completed':
-    case 'response.failed':
-    case 'response.incomplete':
-      call.response = (event as { response?: Call['response'] }).response;
-      call.terminal = true;
-      break;
-    case 'response.created':
-      if (!call.terminal) call.response = (event as { response?: Call['response'] }).response;
-      break;
-    case 'error':
-      call.streamError = event as { code?: unknown };
-      break;
-    default:
-      break;
-  }
-}
-
 /** An async iterator that forwards to the SDK's and reports every exit to the call. */
 class InstrumentedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown> {
   private readonly onResult: (result: IteratorResult<unknown>) => IteratorResult<unknown>;
@@ -70,7 +52,7 @@ class InstrumentedIterator implements AsyncIterator<unknown>, AsyncIterable<unkn
       if (result.done) {
         call.finish(signal?.aborted ? { kind: 'cancelled' } : { kind: 'stream-end' });
       } else {
-        observeEvent(call, result.value);
+        call.onEvent(result.value);
       }
       return result;
     };
@@ -132,11 +114,12 @@ export function instrumentStream(stream: StreamLike, call: Call): void {
     // A Stream is single-use: a second iterator only gets the SDK's "consumed stream" error.
     if (iterated) return inner;
     iterated = true;
-    call.bodyRequested = true;
+    call.onBodyRequested();
     const instrumented = new InstrumentedIterator(inner, call, signal);
     // From now on the iterator, not the Stream, is what the application holds.
     call.watch(instrumented);
     return instrumented;
   };
   call.watch(stream);
+  call.endOnAbort(signal);
 }

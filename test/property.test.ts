@@ -140,13 +140,15 @@ async function run(s: Scenario, stream: Stream<unknown>, controller: AbortContro
 /** The status CONTRACT §6 asks for, from what the application saw. */
 function expected(observed: Observed): { code: SpanStatusCode; errorType?: string; completed: boolean } {
   if (observed.error) return { code: SpanStatusCode.ERROR, errorType: errorType(observed.error), completed: false };
-  if (observed.stoppedEarly) return { code: SpanStatusCode.UNSET, completed: false };
   const errorEvent = observed.events.find((e) => e.type === 'error') as { code?: string } | undefined;
-  if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed: true };
   const terminal = [...observed.events].reverse().find((e) => typeof e.type === 'string' && /^response\.(completed|failed|incomplete)$/.test(e.type));
+  // A stop keeps the outcome of a terminal or error event the application was already shown.
+  if (observed.stoppedEarly && !terminal && !errorEvent) return { code: SpanStatusCode.UNSET, completed: false };
+  const completed = !observed.stoppedEarly || terminal !== undefined;
+  if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed };
   if (!terminal) return { code: SpanStatusCode.ERROR, errorType: 'stream_truncated', completed: true };
-  if (terminal.type === 'response.failed') return { code: SpanStatusCode.ERROR, errorType: 'server_error', completed: true };
-  return { code: SpanStatusCode.OK, completed: true };
+  if (terminal.type === 'response.failed') return { code: SpanStatusCode.ERROR, errorType: 'server_error', completed };
+  return { code: SpanStatusCode.OK, completed };
 }
 
 describe('stream wrapper properties (fast-check)', () => {
@@ -179,12 +181,11 @@ describe('stream wrapper properties (fast-check)', () => {
           span,
           config,
           instruments: undefined,
-          params: { model: 'prop-model', stream: true },
           streaming: true,
           metricAttributes: {},
           plainName: 'responses',
           streamingName: 'responses.stream',
-          recordsUsage: true,
+          generates: true,
           conversationKnown: false,
         });
         const traced = sdkStream(s);
