@@ -1,4 +1,6 @@
 export { BudResponsesInstrumentation, SUPPORTED_OPENAI_VERSIONS } from './instrumentation';
+export type { OpenAIModuleLike } from './instrumentation';
+export { UNSEEN_HINT_DELAY_MS } from './unseen-hint';
 export type {
   BudResponsesInstrumentationConfig,
   CaptureSetting,

@@ -48,6 +48,7 @@ import {
   GEN_AI_OPERATION_CHAT,
 } from './semconv';
 import { instrumentStream, isStreamLike } from './stream-wrapper';
+import { hooklessEnvironment, UnseenOpenAIHint } from './unseen-hint';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The openai versions with a Responses API that this package hooks. */
@@ -88,6 +89,28 @@ export function openAIClass(moduleExports: unknown): unknown {
     if (ownerPrototype(candidate, 'Responses')) return candidate;
   }
   return undefined;
+}
+
+/**
+ * What `manuallyInstrument()` takes: the `openai` module (`import * as openai from 'openai'`,
+ * `require('openai')`), its `OpenAI` class, or a client made by that class.
+ */
+export type OpenAIModuleLike = object;
+
+/** The module-like object whose `OpenAI` class `patch()` finds, or undefined. */
+function manualTarget(target: unknown): object | undefined {
+  if (openAIClass(target)) return target as object;
+  // A client instance: its class has the resources as static members.
+  const ctor = isObject(target) ? (target as { constructor?: unknown }).constructor : undefined;
+  if (typeof ctor === 'function' && ctor !== Object && openAIClass(ctor)) return ctor;
+  return undefined;
+}
+
+function describeTarget(target: unknown): string {
+  if (target === null) return 'null';
+  if (typeof target === 'function') return `a function${target.name ? ` named ${target.name}` : ''} with no Responses resource`;
+  if (isObject(target)) return `an object with no Responses resource (keys: ${Object.keys(target).slice(0, 5).join(', ') || 'none'})`;
+  return typeof target;
 }
 
 /** Prototypes and method names of the traced methods the loaded version has (own methods only). */
@@ -265,10 +288,18 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   private resolved!: ResolvedConfig;
   private instruments: Instruments | undefined;
   private readonly recent = new RecentResponses(RECENT_RESPONSES_LIMIT);
+  /** The targets of `manuallyInstrument()`, patched again by `enable()`, unpatched by `disable()`. */
+  private manualTargets: Set<object> | undefined;
+  private readonly hint: UnseenOpenAIHint;
 
   constructor(config: BudResponsesInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
     this.resolved = resolveConfig(this.getConfig());
+    this.hint = new UnseenOpenAIHint({
+      report: (message) => diag.warn(message),
+      environment: hooklessEnvironment(typeof module === 'object' ? module : undefined),
+    });
+    if (this.isEnabled()) this.hint.start();
   }
 
   override setConfig(config: BudResponsesInstrumentationConfig = {}): void {
@@ -295,14 +326,58 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       new InstrumentationNodeModuleDefinition(
         'openai',
         [SUPPORTED_OPENAI_VERSIONS],
-        (moduleExports: unknown) => this.patch(moduleExports),
+        (moduleExports: unknown) => {
+          this.hint.seen();
+          return this.patch(moduleExports);
+        },
         (moduleExports: unknown) => this.unpatch(moduleExports),
       ),
     ];
   }
 
+  /**
+   * Instruments an `openai` copy that the module hooks cannot see: in a bundled application
+   * (esbuild, webpack, ...), under Bun or under Deno. `target` is the `openai` module (ESM
+   * namespace or CommonJS exports), the `OpenAI` class, or a client made by it. Same spans,
+   * attributes and metrics as the hooked path; calling it again, or on a copy the hooks already
+   * patched, changes nothing; `disable()` undoes it (and `enable()` redoes it). A wrong argument
+   * is reported through `diag`, never thrown.
+   */
+  manuallyInstrument(target: OpenAIModuleLike): void {
+    try {
+      const moduleLike = manualTarget(target);
+      if (moduleLike === undefined) {
+        diag.error(
+          '@budecosystem/instrumentation-responses: manuallyInstrument() needs the openai module, its OpenAI class or ' +
+            `an OpenAI client (openai ${SUPPORTED_OPENAI_VERSIONS}); got ${describeTarget(target)}. Nothing was instrumented.`,
+        );
+        return;
+      }
+      this.hint.seen();
+      this.manualTargets ??= new Set();
+      this.manualTargets.add(moduleLike);
+      if (this.isEnabled()) this.patch(moduleLike);
+      else this._diag.debug('manuallyInstrument() on a disabled instrumentation: patched when enable() is called');
+    } catch (err) {
+      diag.error('@budecosystem/instrumentation-responses: manuallyInstrument() failed; openai is not instrumented', err);
+    }
+  }
+
+  override enable(): void {
+    super.enable();
+    // Called by the base constructor too, before this class's fields exist.
+    for (const target of this.manualTargets ?? []) this.patch(target);
+    this.hint?.start();
+  }
+
+  override disable(): void {
+    super.disable();
+    for (const target of this.manualTargets ?? []) this.unpatch(target);
+    this.hint?.stop();
+  }
+
   /** Wraps every traced method the loaded openai module has (once, whatever calls this). */
-  patch<T>(moduleExports: T): T {
+  private patch<T>(moduleExports: T): T {
     const targets = presentTargets(moduleExports);
     if (targets.length === 0) this._diag.debug('openai module has no Responses class; not patched');
     for (const { proto, method, spec } of targets) {
@@ -312,7 +387,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     return moduleExports;
   }
 
-  unpatch<T>(moduleExports: T): T {
+  private unpatch<T>(moduleExports: T): T {
     for (const { proto, method } of presentTargets(moduleExports)) {
       if (isWrapped(proto[method])) this._unwrap(proto, method);
     }
