@@ -57,6 +57,8 @@ function isUserAbort(error: unknown): boolean {
 
 export interface CallSetup {
   span: Span;
+  /** `performance.now()` when the call started: the span's start time too. */
+  startedAt: number;
   config: ResolvedConfig;
   instruments: Instruments | undefined;
   streaming: boolean;
@@ -81,8 +83,8 @@ export class Call {
   readonly span: Span;
   private readonly setup: CallSetup;
   /** `performance.now()` at the start, and of the last thing seen (the end of an abandoned call). */
-  private readonly startedAt = performance.now();
-  private lastSeenAt = this.startedAt;
+  private readonly startedAt: number;
+  private lastSeenAt: number;
   private streaming: boolean;
   /** The body was asked for (the application awaited the call or read its stream). */
   private bodyRequested = false;
@@ -107,6 +109,7 @@ export class Call {
   constructor(setup: CallSetup) {
     this.setup = setup;
     this.span = setup.span;
+    this.startedAt = this.lastSeenAt = setup.startedAt;
     this.streaming = setup.streaming;
   }
 

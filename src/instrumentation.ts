@@ -463,9 +463,11 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     if (params) Object.assign(attributes, requestAttributes(params, config.inputFields, config.maxContentLength));
 
     const parent = context.active();
+    // One clock for the span and the duration metric: both start and end at performance.now() times.
+    const startedAt = performance.now();
     const span = this.tracer.startSpan(
       streaming ? streamingName : plainName,
-      { kind: SpanKind.CLIENT, attributes, links: this.recent.linkTo(responseId) },
+      { kind: SpanKind.CLIENT, attributes, links: this.recent.linkTo(responseId), startTime: startedAt },
       parent,
     );
     if (config.requestHook && params) {
@@ -478,6 +480,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     const ctx = trace.setSpan(parent, span);
     const call = new Call({
       span,
+      startedAt,
       config,
       instruments: this.instruments,
       streaming,

@@ -179,6 +179,7 @@ describe('stream wrapper properties (fast-check)', () => {
         const setAttributes = sinon.spy(span, 'setAttributes');
         const call = new Call({
           span,
+          startedAt: performance.now(),
           config,
           instruments: undefined,
           streaming: true,
