@@ -25,6 +25,7 @@ import {
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ERROR_TYPE_OTHER,
 } from './semconv';
+import { contentValue } from './content';
 import { finishReasons } from './finish-reasons';
 import { inputMessages, outputMessages, systemInstructions, toolDefinitions } from './messages';
 
@@ -132,16 +133,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-/** Copies `value` with every string longer than `max` cut to `max` characters (bounded depth). */
-export function truncateStrings(value: unknown, max: number, depth = 0): unknown {
-  if (typeof value === 'string') return value.length > max ? value.slice(0, max) : value;
-  if (!isObject(value) || depth > 32) return value;
-  if (Array.isArray(value)) return value.map((v) => truncateStrings(v, max, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = truncateStrings(value[key], max, depth + 1);
-  return out;
-}
-
 /** A primitive as it is; anything else as JSON. `undefined` when it cannot be encoded. */
 export function toAttributeValue(value: unknown): AttributeValue | undefined {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
@@ -153,11 +144,6 @@ export function toAttributeValue(value: unknown): AttributeValue | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A content value, truncated per part so that JSON stays valid. */
-export function toContentValue(value: unknown, max: number): AttributeValue | undefined {
-  return toAttributeValue(truncateStrings(value, max));
 }
 
 type RequestMapper = (value: unknown, out: Attributes, maxContentLength: number) => void;
@@ -172,12 +158,14 @@ function numberTo(key: string): RequestMapper {
   };
 }
 
+/** A safe param (no free text): recorded as it is, or as its JSON. */
 function bud(name: string): RequestMapper {
   return (value, out) => setIf(out, ATTR_BUD_REQUEST_PREFIX + name, toAttributeValue(value));
 }
 
+/** A content param, or any param named in a list: cut and scrubbed (content.ts). */
 function budContent(name: string): RequestMapper {
-  return (value, out, max) => setIf(out, ATTR_BUD_REQUEST_PREFIX + name, toContentValue(value, max));
+  return (value, out, max) => setIf(out, ATTR_BUD_REQUEST_PREFIX + name, contentValue(value, max));
 }
 
 /** A content param recorded as `bud.inference.request.{name}` and as its semconv message JSON. */
@@ -211,7 +199,7 @@ export const REQUEST_MAP: Readonly<Record<string, RequestMapper>> = Object.freez
     setIf(out, ATTR_BUD_PROMPT_ID, typeof value.id === 'string' ? value.id : undefined);
     setIf(out, ATTR_BUD_PROMPT_VERSION, typeof value.version === 'string' ? value.version : undefined);
   },
-  'prompt.variables': (value, out, max) => setIf(out, ATTR_BUD_PROMPT, toContentValue(value, max)),
+  'prompt.variables': (value, out, max) => setIf(out, ATTR_BUD_PROMPT, contentValue(value, max)),
   input: alsoSemconv('input', ATTR_GEN_AI_INPUT_MESSAGES, inputMessages),
   instructions: alsoSemconv('instructions', ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, systemInstructions),
   tools: alsoSemconv('tools', ATTR_GEN_AI_TOOL_DEFINITIONS, toolDefinitions),
@@ -235,7 +223,7 @@ export function requestAttributes(
   for (const field of fields) {
     const value = params[paramName(field)];
     if (value === undefined) continue;
-    const mapper = REQUEST_MAP[field] ?? bud(field);
+    const mapper = REQUEST_MAP[field] ?? budContent(field);
     mapper(value, out, maxContentLength);
   }
   return out;
@@ -333,7 +321,7 @@ export const RESPONSE_MAP: Readonly<Record<string, ResponseMapper>> = Object.fre
   output: (response, out, max) => setIf(out, ATTR_GEN_AI_OUTPUT_MESSAGES, outputMessages(response, max)),
   output_text: (response, out, max) => {
     const text = outputText(response);
-    if (text !== undefined) out[ATTR_BUD_OUTPUT_TEXT] = text.length > max ? text.slice(0, max) : text;
+    setIf(out, ATTR_BUD_OUTPUT_TEXT, text === undefined ? undefined : contentValue(text, max));
   },
 });
 
@@ -350,7 +338,7 @@ export function responseAttributes(
       mapper(response, out, maxContentLength);
     } else {
       const value = (response as Record<string, unknown>)[field];
-      setIf(out, 'bud.inference.response.' + field, toContentValue(value, maxContentLength));
+      setIf(out, 'bud.inference.response.' + field, contentValue(value, maxContentLength));
     }
   }
   return out;

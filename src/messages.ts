@@ -16,12 +16,9 @@
  *   cannot be encoded at all gives `undefined`.
  */
 import type { Params, ResponseLike } from './attributes';
+import { cut, cutRule, isCredentialKey, keepFor, scrub, type CutRule, type Json, type JsonObject } from './content';
 import { finishReasons } from './finish-reasons';
 
-type Json = null | boolean | number | string | Json[] | JsonObject;
-interface JsonObject {
-  [key: string]: Json;
-}
 type Part = JsonObject & { type: string };
 interface ChatMessage {
   role: string;
@@ -32,19 +29,10 @@ interface OutputMessage extends ChatMessage {
 }
 type Item = Record<string, unknown>;
 
-/** How content is cut: the limit, and (for JSON Schemas) the keys whose strings stay whole. */
-interface Ctx {
-  max: number;
-  keep?: ReadonlySet<string>;
-}
-
-const MAX_DEPTH = 32;
+type Ctx = CutRule;
 
 /** JSON Schema keywords whose string values are structure, not prose: never cut. */
 const SCHEMA_KEYWORDS: ReadonlySet<string> = new Set(['type', '$ref', '$id', '$schema', 'format', 'required', 'pattern']);
-
-/** Tool fields that hold credentials (CONTRACT §8): never recorded. */
-const SECRET_TOOL_FIELDS: readonly string[] = ['authorization', 'headers'];
 
 function isObject(value: unknown): value is Item {
   return typeof value === 'object' && value !== null;
@@ -54,77 +42,12 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function ctxOf(maxContentLength: number): Ctx {
-  const ok = typeof maxContentLength === 'number' && maxContentLength >= 0;
-  return { max: ok ? Math.floor(maxContentLength) : Infinity };
-}
-
-/** `text` cut to `max` UTF-16 units, never splitting a surrogate pair. */
-export function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const last = max > 0 ? text.charCodeAt(max - 1) : 0;
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
-}
-
-/**
- * Strings under these keys are identifiers or discriminators (`type`, `status`, ids), not
- * content: kept whole up to this length, so a cut payload keeps its meaning.
- */
-const STRUCTURAL_LENGTH = 128;
-
-function isStructuralKey(key: string): boolean {
-  return key === 'type' || key === 'status' || key === 'id' || key.endsWith('_id');
-}
-
-/** The length up to which strings under `key` are kept whole (0: always cut to the limit). */
-function keepFor(key: string, ctx: Ctx): number {
-  if (ctx.keep?.has(key)) return Infinity;
-  return isStructuralKey(key) ? STRUCTURAL_LENGTH : 0;
-}
-
-/**
- * A JSON-safe copy of `value` with every content string cut to the limit: cycles, functions,
- * symbols and `undefined` are omitted, depth is bounded, `toJSON()` is honoured.
- */
-function clean(value: unknown, ctx: Ctx, keep = 0, ancestors: Set<object> = new Set(), depth = 0): Json | undefined {
-  switch (typeof value) {
-    case 'string':
-      return value.length <= keep ? value : cut(value, ctx.max);
-    case 'number':
-      return Number.isFinite(value) ? value : null;
-    case 'boolean':
-      return value;
-    case 'bigint':
-      return value.toString();
-    case 'object':
-      break;
-    default:
-      return undefined;
-  }
-  if (value === null) return null;
-  if (ancestors.has(value) || depth >= MAX_DEPTH) return undefined;
-  ancestors.add(value);
-  try {
-    if (Array.isArray(value)) return value.map((v) => clean(v, ctx, keep, ancestors, depth + 1) ?? null);
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return clean(toJSON.call(value), ctx, keep, ancestors, depth + 1);
-    const out: JsonObject = {};
-    for (const key of Object.keys(value)) {
-      const v = clean((value as Item)[key], ctx, keepFor(key, ctx), ancestors, depth + 1);
-      if (v !== undefined) out[key] = v;
-    }
-    return out;
-  } finally {
-    ancestors.delete(value);
-  }
-}
-
-/** The cleaned fields of `item` other than `omit`. */
+/** The scrubbed fields of `item` other than `omit` (credentials never). */
 function rest(item: Item, omit: readonly string[], ctx: Ctx): JsonObject {
   const out: JsonObject = {};
   for (const key of Object.keys(item)) {
-    if (omit.includes(key)) continue;
-    const v = clean(item[key], ctx, keepFor(key, ctx));
+    if (omit.includes(key) || isCredentialKey(key)) continue;
+    const v = scrub(item[key], ctx, keepFor(key, ctx));
     if (v !== undefined) out[key] = v;
   }
   return out;
@@ -263,7 +186,7 @@ function audioPart(part: Item, ctx: Ctx): Part {
 function outputTextPart(part: Item, content: string, ctx: Ctx): Part {
   const text = textPart(content, ctx);
   if (Array.isArray(part.annotations) && part.annotations.length) {
-    const annotations = clean(part.annotations, ctx);
+    const annotations = scrub(part.annotations, ctx);
     if (annotations !== undefined) text.annotations = annotations;
   }
   return text;
@@ -311,14 +234,14 @@ function argumentsOf(value: unknown, ctx: Ctx): Json | undefined {
     const head = value.trimStart()[0];
     if (head === '{' || head === '[') {
       try {
-        return clean(JSON.parse(value), ctx);
+        return scrub(JSON.parse(value), ctx);
       } catch {
         // not JSON (or cut by a stream): keep the text
       }
     }
     return cut(value, ctx.max);
   }
-  return clean(value, ctx);
+  return scrub(value, ctx);
 }
 
 function callId(item: Item): string | undefined {
@@ -370,15 +293,15 @@ function partsResponse(value: unknown, ctx: Ctx): Json | undefined {
       return Array.isArray(value) ? parts : (parts[0] ?? null);
     }
   }
-  return clean(value, ctx);
+  return scrub(value, ctx);
 }
 
 function rawResponse(value: unknown, ctx: Ctx): Json | undefined {
-  return clean(value, ctx);
+  return scrub(value, ctx);
 }
 
 function toolsResponse(value: unknown, ctx: Ctx): Json | undefined {
-  return Array.isArray(value) ? definitions(value, ctx) : clean(value, ctx);
+  return Array.isArray(value) ? definitions(value, ctx) : scrub(value, ctx);
 }
 
 /**
@@ -392,7 +315,7 @@ function serverCall(tool: string, callFields: readonly string[]): ItemRule {
       const id = str(item.id);
       const call: JsonObject = { type: tool };
       for (const field of callFields) {
-        const v = field === 'arguments' ? argumentsOf(item[field], ctx) : clean(item[field], ctx, keepFor(field, ctx));
+        const v = field === 'arguments' ? argumentsOf(item[field], ctx) : scrub(item[field], ctx, keepFor(field, ctx));
         if (v !== undefined) call[field] = v;
       }
       const name = tool === 'mcp' ? (str(item.name) ?? tool) : tool;
@@ -520,7 +443,7 @@ function functionDefinition(tool: Item, ctx: Ctx): JsonObject {
   if (typeof fn.description === 'string') def.description = cut(fn.description, ctx.max);
   if (fn.parameters === null) def.parameters = null;
   else if (isObject(fn.parameters) && !Array.isArray(fn.parameters)) {
-    const parameters = clean(fn.parameters, { ...ctx, keep: SCHEMA_KEYWORDS });
+    const parameters = scrub(fn.parameters, { ...ctx, keep: SCHEMA_KEYWORDS });
     if (parameters !== undefined) def.parameters = parameters;
   }
   if (typeof fn.strict === 'boolean') def.strict = fn.strict;
@@ -534,7 +457,7 @@ function toolDefinition(tool: unknown, ctx: Ctx): JsonObject | undefined {
   // GenericToolDefinition requires a name: the tool's own, an MCP server's label, else the type.
   const name = str(tool.name) ?? str(tool.server_label) ?? type;
   const nested = Array.isArray(tool.tools) ? tool.tools : undefined;
-  const omit = ['type', 'name', ...SECRET_TOOL_FIELDS, ...(nested ? ['tools'] : [])];
+  const omit = ['type', 'name', ...(nested ? ['tools'] : [])];
   const def: JsonObject = { type, name, ...rest(tool, omit, ctx) };
   if (nested) def.tools = definitions(nested, ctx);
   return def;
@@ -550,7 +473,7 @@ function definitions(tools: readonly unknown[], ctx: Ctx): JsonObject[] {
 export function inputMessages(params: Params, maxContentLength: number): string | undefined {
   return encode(() => {
     if (!isObject(params)) return undefined;
-    const ctx = ctxOf(maxContentLength);
+    const ctx = cutRule(maxContentLength);
     const input = params.input;
     if (typeof input === 'string') return [{ role: 'user', parts: [textPart(input, ctx)] }];
     return mapSafe(itemList(input), (item) => itemMessage(item, ctx));
@@ -561,7 +484,7 @@ export function inputMessages(params: Params, maxContentLength: number): string 
 export function systemInstructions(params: Params, maxContentLength: number): string | undefined {
   return encode(() => {
     if (!isObject(params)) return undefined;
-    const ctx = ctxOf(maxContentLength);
+    const ctx = cutRule(maxContentLength);
     const instructions = params.instructions;
     if (typeof instructions === 'string') return [textPart(instructions, ctx)];
     const messages = mapSafe(itemList(instructions), (item) => itemMessage(item, ctx));
@@ -573,7 +496,7 @@ export function systemInstructions(params: Params, maxContentLength: number): st
 export function toolDefinitions(params: Params, maxContentLength: number): string | undefined {
   return encode(() => {
     if (!isObject(params) || !Array.isArray(params.tools)) return undefined;
-    return definitions(params.tools, ctxOf(maxContentLength));
+    return definitions(params.tools, cutRule(maxContentLength));
   });
 }
 
@@ -591,7 +514,7 @@ function finishReasonOf(response: ResponseLike): string {
 export function outputMessages(response: ResponseLike, maxContentLength: number): string | undefined {
   return encode((): OutputMessage[] | undefined => {
     if (!isObject(response) || !Array.isArray(response.output)) return undefined;
-    const ctx = ctxOf(maxContentLength);
+    const ctx = cutRule(maxContentLength);
     const parts = mapSafe(response.output, (item) => itemMessage(item, ctx)).flatMap((m) => m.parts);
     if (!parts.length) return undefined;
     return [{ role: 'assistant', parts, finish_reason: finishReasonOf(response) }];

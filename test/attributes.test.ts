@@ -9,12 +9,12 @@ import {
   requestAttributes,
   responseAttributes,
   toolCalls,
-  truncateStrings,
   CONTENT_INPUT_FIELDS,
   SAFE_INPUT_FIELDS,
   SAFE_OUTPUT_FIELDS,
   CONTENT_OUTPUT_FIELDS,
 } from '../src/attributes';
+import { contentValue } from '../src/content';
 import { finishReasons } from '../src/finish-reasons';
 
 const fullParams = {
@@ -93,7 +93,7 @@ describe('attributes: request map (CONTRACT §4)', () => {
     const parsed = JSON.parse(a['bud.inference.request.input'] as string);
     assert.equal(parsed[0].content[0].text, 'x'.repeat(10));
     assert.equal(a['bud.inference.request.instructions'], 'y'.repeat(10));
-    assert.deepEqual(truncateStrings({ a: ['abcdef', 1, null] }, 3), { a: ['abc', 1, null] });
+    assert.equal(contentValue({ a: ['abcdef', 1, null] }, 3), '{"a":["abc",1,null]}');
   });
 
   it('drops values that cannot be encoded instead of throwing', () => {

@@ -11,7 +11,8 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import fc from 'fast-check';
 import type { ResponseLike } from '../src/attributes';
 import { finishReasons } from '../src/finish-reasons';
-import { cut, inputMessages, outputMessages, parseDataUrl, systemInstructions, toolDefinitions } from '../src/messages';
+import { cut } from '../src/content';
+import { inputMessages, outputMessages, parseDataUrl, systemInstructions, toolDefinitions } from '../src/messages';
 
 const SCHEMA_FILES = {
   input: 'gen-ai-input-messages.json',
