@@ -2,7 +2,7 @@
  * The metric instruments of CONTRACT.md §7 and the one function that records a finished call.
  */
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import type { Cost, ResponseUsage } from './attributes';
+import { ATTR_BUD_COST_CURRENCY, type Cost, type ResponseUsage } from './attributes';
 import {
   ATTR_GEN_AI_TOKEN_TYPE,
   DURATION_BUCKETS,
@@ -29,9 +29,9 @@ export class Instruments {
   private readonly duration: Histogram;
   private readonly tokens: Histogram;
   private readonly timeToFirstChunk: Histogram;
-  private readonly costCounters = new Map<string, Counter>();
+  private readonly cost: Counter;
 
-  constructor(private readonly meter: Meter) {
+  constructor(meter: Meter) {
     this.duration = meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, {
       description: 'GenAI operation duration.',
       unit: 's',
@@ -47,19 +47,11 @@ export class Instruments {
       unit: 's',
       advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
     });
-  }
-
-  /** The cost counter of a currency (its unit), made on first use. */
-  private costCounter(currency: string): Counter {
-    let counter = this.costCounters.get(currency);
-    if (!counter) {
-      counter = this.meter.createCounter(METRIC_BUD_INFERENCE_COST, {
-        description: 'Client-side cost of inference calls, from the configured pricing.',
-        unit: currency,
-      });
-      this.costCounters.set(currency, counter);
-    }
-    return counter;
+    // One stream whatever the currency: the currency is an attribute, the unit says so.
+    this.cost = meter.createCounter(METRIC_BUD_INFERENCE_COST, {
+      description: 'Client-side cost of inference calls, from the configured pricing, in the currency its attribute names.',
+      unit: '{currency}',
+    });
   }
 
   record(m: CallMeasurements): void {
@@ -72,6 +64,6 @@ export class Instruments {
     if (typeof m.usage?.output_tokens === 'number') {
       this.tokens.record(m.usage.output_tokens, { ...attributes, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_OUTPUT });
     }
-    if (m.cost) this.costCounter(m.cost.currency).add(m.cost.total, attributes);
+    if (m.cost) this.cost.add(m.cost.total, { ...attributes, [ATTR_BUD_COST_CURRENCY]: m.cost.currency });
   }
 }
