@@ -6,7 +6,8 @@ import { MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 // Imported directly: sdk-node 0.30x (OpenTelemetry JS 3.x) no longer re-exports these namespaces.
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { BudResponsesInstrumentation, PACKAGE_NAME } from '../src';
+import { BudResponsesInstrumentation } from '../src';
+import { PACKAGE_NAME } from '../src/version';
 
 /** A metric reader the demo collects from on demand. */
 class OnDemandMetricReader extends MetricReader {

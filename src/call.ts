@@ -2,23 +2,15 @@
  * One traced call: its span, what was learnt while it ran, and `finish()`, the one place where
  * a span ends and a call's metrics are recorded, for streaming and non-streaming calls alike.
  */
-import { diag, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
-import {
-  ATTR_BUD_CHUNKS,
-  ATTR_BUD_STREAM,
-  ATTR_BUD_STREAM_COMPLETED,
-  ATTR_BUD_TTFT_MS,
-  ERROR_TYPE_STREAM_TRUNCATED,
-  bodyAttributes,
-  computeCost,
-  conversationId,
-  gatewayHeaderAttributes,
-  costAttributes,
-  errorType,
-  errorTypeOfPayload,
-  priceFor,
-  type ResponseLike,
-} from './attributes';
+import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import { ATTR_BUD_CHUNKS, ATTR_BUD_STREAM, ATTR_BUD_STREAM_COMPLETED, ATTR_BUD_TTFT_MS } from './attribute-names';
+import { computeCost, costAttributes, priceFor } from './mapping/cost';
+import { ERROR_TYPE_STREAM_TRUNCATED, errorType, errorTypeOfPayload } from './mapping/errors';
+import { gatewayHeaderAttributes } from './mapping/gateway-headers';
+import { conversationId } from './mapping/request';
+import { bodyAttributes } from './mapping/response';
+import type { HookInfo, ResponseLike } from './types';
+import { logger } from './util';
 import type { ResolvedConfig } from './config';
 import type { Instruments } from './metrics';
 import {
@@ -59,6 +51,8 @@ export interface CallSetup {
   span: Span;
   /** `performance.now()` when the call started: the span's start time too. */
   startedAt: number;
+  /** What the hooks are told about the call. */
+  hookInfo: HookInfo;
   config: ResolvedConfig;
   instruments: Instruments | undefined;
   streaming: boolean;
@@ -163,7 +157,7 @@ export class Call {
       const attributes = gatewayHeaderAttributes(headers);
       if (Object.keys(attributes).length > 0) this.span.setAttributes(attributes);
     } catch (err) {
-      diag.debug('@budecosystem/instrumentation-responses: could not read response headers', err);
+      logger.debug('could not read response headers', err);
     }
   }
 
@@ -235,7 +229,7 @@ export class Call {
       const endAt = at ?? (outcome.kind === 'abandoned' ? this.lastSeenAt : performance.now());
       this.end(this.settle(outcome), endAt, completed);
     } catch (err) {
-      diag.error('@budecosystem/instrumentation-responses: failed to finish a span', err);
+      logger.error('failed to finish a span', err);
       try {
         this.span.end();
       } catch {
@@ -299,9 +293,9 @@ export class Call {
 
     if (config.responseHook && response) {
       try {
-        config.responseHook(span, response);
+        config.responseHook(span, response, this.setup.hookInfo);
       } catch (err) {
-        diag.error('@budecosystem/instrumentation-responses: responseHook threw', err);
+        logger.error('responseHook threw', err);
       }
     }
     // A `performance.now()` time: the SDK adds its time origin (high resolution, same clock as the metric).
@@ -316,7 +310,7 @@ export class Call {
         cost,
       });
     } catch (err) {
-      diag.error('@budecosystem/instrumentation-responses: failed to record metrics', err);
+      logger.error('failed to record metrics', err);
     }
   }
 
@@ -325,7 +319,7 @@ export class Call {
     try {
       this.setup.onResponse(response);
     } catch (err) {
-      diag.debug('@budecosystem/instrumentation-responses: response listener failed', err);
+      logger.debug('response listener failed', err);
     }
   }
 

@@ -3,54 +3,15 @@
  * Invalid values are reported once through `diag` and replaced by the default: configuration
  * never throws into the application.
  */
-import { diag, type Span } from '@opentelemetry/api';
-import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
-import {
-  CONTENT_INPUT_FIELDS,
-  CONTENT_OUTPUT_FIELDS,
-  SAFE_INPUT_FIELDS,
-  SAFE_OUTPUT_FIELDS,
-  type ModelPrice,
-  type Params,
-  type ResponseLike,
-} from './attributes';
-
-/** `true`: the safe fields (plus content ones with `captureContent`); `false`: none; a list: exactly those. */
-export type CaptureSetting = boolean | readonly string[];
-
-export type SemconvMode = 'bud' | 'otel';
-
-/** Called with the span and the create() params before the request is sent. */
-export type RequestHook = (span: Span, params: Params) => void;
-/** Called with the span and the final Response (for streams: the terminal event's response). */
-export type ResponseHook = (span: Span, response: ResponseLike) => void;
-
-export interface BudResponsesInstrumentationConfig extends InstrumentationConfig {
-  /** Which create() params to record. Default `true` (the safe fields). */
-  captureInput?: CaptureSetting;
-  /** Which Response fields to record. Default `true` (the safe fields). */
-  captureOutput?: CaptureSetting;
-  /**
-   * Adds the content fields (input, instructions, tools, output text, ...) to the default sets.
-   * Default: env `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else `false`.
-   */
-  captureContent?: boolean;
-  /** Base span name. Default `responses`; streaming spans append `.stream`. */
-  spanName?: string;
-  /** Value of `gen_ai.system` and `gen_ai.provider.name`. Default `bud`. */
-  system?: string;
-  /** `otel` names spans `chat {model}` with operation `chat`. Default: `bud`, or `otel` when
-   * env `OTEL_SEMCONV_STABILITY_OPT_IN` contains `gen_ai_latest_experimental`. */
-  semconvMode?: SemconvMode;
-  /** Longest string kept in a content attribute, per part. Default 16384. */
-  maxContentLength?: number;
-  requestHook?: RequestHook;
-  responseHook?: ResponseHook;
-  /** Inject `traceparent`/`baggage` into the request headers. Default `true`. */
-  propagateContext?: boolean;
-  /** Per-million-token prices by model name; enables the cost attributes and metric. */
-  pricing?: Readonly<Record<string, ModelPrice>>;
-}
+import { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from './mapping/fields';
+import type {
+  BudResponsesInstrumentationConfig,
+  ModelPrice,
+  RequestHookFunction,
+  ResponseHookFunction,
+  SemconvMode,
+} from './types';
+import { logger, parseBooleanWord } from './util';
 
 /** The settings the instrumentation reads on every call, computed once per configuration. */
 export interface ResolvedConfig {
@@ -60,8 +21,8 @@ export interface ResolvedConfig {
   system: string;
   semconvMode: SemconvMode;
   maxContentLength: number;
-  requestHook?: RequestHook;
-  responseHook?: ResponseHook;
+  requestHook?: RequestHookFunction;
+  responseHook?: ResponseHookFunction;
   propagateContext: boolean;
   pricing?: Readonly<Record<string, ModelPrice>>;
 }
@@ -75,15 +36,14 @@ const reported = new Set<string>();
 function reportOnce(message: string): void {
   if (reported.has(message)) return;
   reported.add(message);
-  diag.warn(`@budecosystem/instrumentation-responses: ${message}`);
+  logger.warn(message);
 }
 
 function envFlag(name: string): boolean | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
-  const value = raw.trim().toLowerCase();
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
+  const value = parseBooleanWord(raw);
+  if (value !== undefined) return value;
   reportOnce(`env ${name}=${JSON.stringify(raw)} is not true or false; ignored`);
   return undefined;
 }
@@ -190,11 +150,11 @@ function resolvePricing(value: unknown): Readonly<Record<string, ModelPrice>> | 
 /** Turns a user configuration (of any shape) into the settings the instrumentation reads. */
 export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): ResolvedConfig {
   const raw = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
-  const captureContent = optionalBoolean(
-    'captureContent',
-    raw.captureContent,
-    envFlag('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT') ?? false,
-  );
+  const fromEnv = envFlag('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT') ?? false;
+  // `captureMessageContent` is the official openai instrumentation's name for the same switch.
+  const captureContent =
+    optionalBoolean('captureContent', raw.captureContent, fromEnv) ||
+    (raw.captureMessageContent !== undefined && optionalBoolean('captureMessageContent', raw.captureMessageContent, fromEnv));
   return {
     inputFields: resolveFields('captureInput', raw.captureInput, SAFE_INPUT_FIELDS, CONTENT_INPUT_FIELDS, captureContent),
     outputFields: resolveFields(
@@ -208,8 +168,8 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
     system: nonEmptyString('system', raw.system, 'bud'),
     semconvMode: resolveSemconvMode(raw.semconvMode),
     maxContentLength: resolveMaxContentLength(raw.maxContentLength),
-    requestHook: optionalFunction<RequestHook>('requestHook', raw.requestHook),
-    responseHook: optionalFunction<ResponseHook>('responseHook', raw.responseHook),
+    requestHook: optionalFunction<RequestHookFunction>('requestHook', raw.requestHook),
+    responseHook: optionalFunction<ResponseHookFunction>('responseHook', raw.responseHook),
     propagateContext: optionalBoolean('propagateContext', raw.propagateContext, true),
     pricing: resolvePricing(raw.pricing),
   };

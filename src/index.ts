@@ -1,27 +1,21 @@
+/*
+ * The public API: the instrumentation class, its configuration and hook types, and the openai
+ * versions it hooks. Everything else in src/ is internal and may change in any release.
+ * (The zero-code entry is `@budecosystem/instrumentation-responses/register`, src/register/.)
+ */
 export { BudResponsesInstrumentation, SUPPORTED_OPENAI_VERSIONS } from './instrumentation';
-export type { OpenAIModuleLike } from './instrumentation';
-export { UNSEEN_HINT_DELAY_MS } from './unseen-hint';
+export { DEFAULT_MAX_CONTENT_LENGTH } from './config';
+export { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from './mapping/fields';
 export type {
   BudResponsesInstrumentationConfig,
   CaptureSetting,
-  RequestHook,
-  ResolvedConfig,
-  ResponseHook,
+  HookInfo,
+  ModelPrice,
+  OpenAIModuleLike,
+  Params,
+  RequestHookFunction,
+  ResponseHookFunction,
+  ResponseLike,
+  ResponseUsage,
   SemconvMode,
-} from './config';
-export { DEFAULT_MAX_CONTENT_LENGTH } from './config';
-export type { Cost, ModelPrice, Params, ResponseLike, ResponseUsage } from './attributes';
-export {
-  CONTENT_INPUT_FIELDS,
-  CONTENT_OUTPUT_FIELDS,
-  SAFE_INPUT_FIELDS,
-  SAFE_OUTPUT_FIELDS,
-  computeCost,
-  outputText,
-  requestAttributes,
-  responseAttributes,
-  toolCalls,
-} from './attributes';
-export { finishReasons } from './finish-reasons';
-export { inputMessages, outputMessages, systemInstructions, toolDefinitions } from './messages';
-export { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+} from './types';

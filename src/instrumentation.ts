@@ -23,15 +23,10 @@ import {
   InstrumentationNodeModuleDefinition,
   isWrapped,
 } from '@opentelemetry/instrumentation';
-import {
-  ATTR_BUD_OPERATION,
-  ATTR_BUD_STREAM,
-  conversationAttributes,
-  requestAttributes,
-  type ResponseLike,
-} from './attributes';
+import { ATTR_BUD_OPERATION, ATTR_BUD_STREAM } from './attribute-names';
 import { Call } from './call';
-import { resolveConfig, type BudResponsesInstrumentationConfig, type ResolvedConfig } from './config';
+import { resolveConfig, type ResolvedConfig } from './config';
+import { conversationAttributes, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
 import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
 import {
@@ -49,6 +44,8 @@ import {
 } from './semconv';
 import { instrumentStream, isStreamLike } from './stream-wrapper';
 import { hooklessEnvironment, UnseenOpenAIHint } from './unseen-hint';
+import type { BudResponsesInstrumentationConfig, HookInfo, OpenAIModuleLike, ResponseLike } from './types';
+import { isObject, isPlainObject, logger } from './util';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The openai versions with a Responses API that this package hooks. */
@@ -66,10 +63,6 @@ interface APIPromiseLike {
 
 interface ClientLike {
   _client?: { baseURL?: unknown };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 function isAPIPromiseLike(value: unknown): value is APIPromiseLike {
@@ -91,11 +84,6 @@ export function openAIClass(moduleExports: unknown): unknown {
   return undefined;
 }
 
-/**
- * What `manuallyInstrument()` takes: the `openai` module (`import * as openai from 'openai'`,
- * `require('openai')`), its `OpenAI` class, or a client made by that class.
- */
-export type OpenAIModuleLike = object;
 
 /** The module-like object whose `OpenAI` class `patch()` finds, or undefined. */
 function manualTarget(target: unknown): object | undefined {
@@ -166,12 +154,6 @@ export function serverAttributes(baseURL: unknown): Attributes {
   return attributes;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (!isObject(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /** Request options with the trace context headers added; the application's own headers win. */
 function withTraceHeaders(options: unknown, carrier: Record<string, string>): unknown {
   if (options === undefined || options === null) return { headers: carrier };
@@ -228,7 +210,7 @@ function onBody(call: Call, data: unknown): void {
       call.finish({ kind: 'response', response: isObject(data) ? data : undefined });
     }
   } catch (err) {
-    diag.error('@budecosystem/instrumentation-responses: could not record a response', err);
+    logger.error('could not record a response', err);
   }
 }
 
@@ -307,17 +289,12 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     this.resolved = resolveConfig(this.getConfig());
   }
 
-  /** The configuration as the instrumentation reads it (defaults applied, invalid values replaced). */
-  get settings(): ResolvedConfig {
-    return this.resolved;
-  }
-
   protected override _updateMetricInstruments(): void {
     try {
       this.instruments = new Instruments(this.meter);
     } catch (err) {
       this.instruments = undefined;
-      diag.error('@budecosystem/instrumentation-responses: could not create metric instruments; no metrics', err);
+      logger.error('could not create metric instruments; no metrics', err);
     }
   }
 
@@ -347,8 +324,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     try {
       const moduleLike = manualTarget(target);
       if (moduleLike === undefined) {
-        diag.error(
-          '@budecosystem/instrumentation-responses: manuallyInstrument() needs the openai module, its OpenAI class or ' +
+        logger.error('manuallyInstrument() needs the openai module, its OpenAI class or ' +
             `an OpenAI client (openai ${SUPPORTED_OPENAI_VERSIONS}); got ${describeTarget(target)}. Nothing was instrumented.`,
         );
         return;
@@ -359,7 +335,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       if (this.isEnabled()) this.patch(moduleLike);
       else this._diag.debug('manuallyInstrument() on a disabled instrumentation: patched when enable() is called');
     } catch (err) {
-      diag.error('@budecosystem/instrumentation-responses: manuallyInstrument() failed; openai is not instrumented', err);
+      logger.error('manuallyInstrument() failed; openai is not instrumented', err);
     }
   }
 
@@ -407,7 +383,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     try {
       started = this.startCall(spec, resource, args);
     } catch (err) {
-      diag.error('@budecosystem/instrumentation-responses: could not start a span; call not traced', err);
+      logger.error('could not start a span; call not traced', err);
     }
     if (!started) return original.apply(resource, args);
     const { call, ctx } = started;
@@ -421,7 +397,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     try {
       return spec.list ? this.observeList(result, call) : this.observe(result, call);
     } catch (err) {
-      diag.error('@budecosystem/instrumentation-responses: could not observe a call', err);
+      logger.error('could not observe a call', err);
       call.finish({ kind: 'abandoned' });
       return result;
     }
@@ -470,16 +446,18 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       { kind: SpanKind.CLIENT, attributes, links: this.recent.linkTo(responseId), startTime: startedAt },
       parent,
     );
-    if (config.requestHook && params) {
+    const hookInfo: HookInfo = { operation: spec.operation, responseId, conversationId };
+    if (config.requestHook) {
       try {
-        config.requestHook(span, params);
+        config.requestHook(span, params ?? {}, hookInfo);
       } catch (err) {
-        diag.error('@budecosystem/instrumentation-responses: requestHook threw', err);
+        logger.error('requestHook threw', err);
       }
     }
     const ctx = trace.setSpan(parent, span);
     const call = new Call({
       span,
+      hookInfo,
       startedAt,
       config,
       instruments: this.instruments,

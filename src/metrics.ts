@@ -2,7 +2,9 @@
  * The metric instruments of CONTRACT.md §7 and the one function that records a finished call.
  */
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import { ATTR_BUD_COST_CURRENCY, type Cost, type ResponseUsage } from './attributes';
+import { ATTR_BUD_COST_CURRENCY } from './attribute-names';
+import type { Cost } from './internal-types';
+import type { ResponseUsage } from './types';
 import {
   ATTR_GEN_AI_TOKEN_TYPE,
   DURATION_BUCKETS,

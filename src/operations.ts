@@ -2,7 +2,8 @@
  * The methods this package traces, where each one lives in an openai module, and how to read
  * its arguments. Feature-checked: a method the installed version lacks is simply not patched.
  */
-import type { Params } from './attributes';
+import type { Params } from './types';
+import { isObject } from './util';
 
 /** How a call's arguments are read. */
 export interface CallArguments {
@@ -31,10 +32,6 @@ export interface PatchTarget {
   owner: string;
   method: string;
   spec: OperationSpec;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);

@@ -1,21 +1,11 @@
 import * as assert from 'node:assert/strict';
-import {
-  computeCost,
-  conversationId,
-  errorType,
-  errorTypeOfPayload,
-  outputText,
-  priceFor,
-  requestAttributes,
-  responseAttributes,
-  toolCalls,
-  CONTENT_INPUT_FIELDS,
-  SAFE_INPUT_FIELDS,
-  SAFE_OUTPUT_FIELDS,
-  CONTENT_OUTPUT_FIELDS,
-} from '../src/attributes';
-import { contentValue } from '../src/content';
-import { finishReasons } from '../src/finish-reasons';
+import { contentValue } from '../src/mapping/content';
+import { computeCost, priceFor } from '../src/mapping/cost';
+import { errorType, errorTypeOfPayload } from '../src/mapping/errors';
+import { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from '../src/mapping/fields';
+import { finishReasons } from '../src/mapping/finish-reasons';
+import { conversationId, requestAttributes } from '../src/mapping/request';
+import { outputText, responseAttributes, toolCalls } from '../src/mapping/response';
 
 const fullParams = {
   model: 'm1',

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import * as sinon from 'sinon';
 import { resolveConfig, resetReportedConfigProblems, DEFAULT_MAX_CONTENT_LENGTH } from '../src/config';
-import { SAFE_INPUT_FIELDS, CONTENT_INPUT_FIELDS, SAFE_OUTPUT_FIELDS, CONTENT_OUTPUT_FIELDS } from '../src/attributes';
+import { SAFE_INPUT_FIELDS, CONTENT_INPUT_FIELDS, SAFE_OUTPUT_FIELDS, CONTENT_OUTPUT_FIELDS } from '../src/mapping/fields';
 import { BudResponsesInstrumentation } from '../src';
 
 function withEnv(vars: Record<string, string | undefined>, fn: () => void): void {
@@ -106,9 +106,9 @@ describe('config', () => {
   it('the constructor and setConfig never throw on bad config', () => {
     const bad = { captureInput: 'yes', maxContentLength: -1, pricing: 5, enabled: false } as never;
     const inst = new BudResponsesInstrumentation(bad);
-    assert.equal(inst.settings.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH);
+    assert.equal(resolveConfig(inst.getConfig()).maxContentLength, DEFAULT_MAX_CONTENT_LENGTH);
     assert.doesNotThrow(() => inst.setConfig({ captureInput: 3, enabled: false } as never));
-    assert.deepEqual([...inst.settings.inputFields], SAFE_INPUT_FIELDS);
+    assert.deepEqual([...resolveConfig(inst.getConfig()).inputFields], SAFE_INPUT_FIELDS);
     inst.disable();
   });
 });

@@ -7,7 +7,7 @@ import * as diagnostics from 'node:diagnostics_channel';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import * as sinon from 'sinon';
-import { outputText } from '../src/attributes';
+import { outputText } from '../src/mapping/response';
 import {
   API_KEY,
   client,

@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import fc from 'fast-check';
-import type { ResponseLike } from '../src/attributes';
-import { finishReasons } from '../src/finish-reasons';
-import { cut } from '../src/content';
-import { inputMessages, outputMessages, parseDataUrl, systemInstructions, toolDefinitions } from '../src/messages';
+import { cut } from '../src/mapping/content';
+import { finishReasons } from '../src/mapping/finish-reasons';
+import { inputMessages, outputMessages, parseDataUrl, systemInstructions, toolDefinitions } from '../src/mapping/messages';
+import type { ResponseLike } from '../src/types';
 
 const SCHEMA_FILES = {
   input: 'gen-ai-input-messages.json',

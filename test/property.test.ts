@@ -11,7 +11,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import fc from 'fast-check';
 import { Stream } from 'openai/streaming';
 import * as sinon from 'sinon';
-import { errorType } from '../src/attributes';
+import { errorType } from '../src/mapping/errors';
 import { Call } from '../src/call';
 import { resolveConfig } from '../src/config';
 import { instrumentStream } from '../src/stream-wrapper';
@@ -180,6 +180,7 @@ describe('stream wrapper properties (fast-check)', () => {
         const call = new Call({
           span,
           startedAt: performance.now(),
+          hookInfo: { operation: 'responses' },
           config,
           instruments: undefined,
           streaming: true,

@@ -13,10 +13,10 @@ import {
   exporterHint,
   parseCapture,
   settingsFromEnv,
-} from '../src/register-env';
-import { ExitFlush, type ProcessLike } from '../src/register-exit';
-import { HOOK_SPECIFIER, registerOpenAIHook } from '../src/register-hook';
-import { condense, formatDiagLine } from '../src/register-logger';
+} from '../src/register/env';
+import { ExitFlush, type ProcessLike } from '../src/register/exit';
+import { HOOK_SPECIFIER, registerOpenAIHook } from '../src/register/hook';
+import { condense, formatDiagLine } from '../src/register/logger';
 import { PACKAGE_NAME } from '../src/version';
 import { gateway } from './harness';
 import { finished, PackedProject, printed, type RunResult } from './fixtures/register/packed-project';

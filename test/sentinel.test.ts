@@ -3,7 +3,7 @@
  * instructions, tool definitions, output text, tool arguments, or the API key (CONTRACT §4, §8).
  */
 import * as assert from 'node:assert/strict';
-import { outputText } from '../src/attributes';
+import { outputText } from '../src/mapping/response';
 import { API_KEY, client, collectMetrics, finishedSpans, instrumentation, scenario, waitFor, instrumentedSpans } from './harness';
 
 const SENTINELS = {

@@ -20,7 +20,7 @@ import {
   collectUntil,
   OPENAI_VERSION,
 } from './harness';
-import { errorType } from '../src/attributes';
+import { errorType } from '../src/mapping/errors';
 
 type Event = { type: string; [k: string]: unknown };
 

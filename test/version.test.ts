@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PACKAGE_NAME, PACKAGE_VERSION, SUPPORTED_OPENAI_VERSIONS } from '../src';
+import { SUPPORTED_OPENAI_VERSIONS } from '../src';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../src/version';
 import { instrumentation } from './harness';
 
 describe('package identity', () => {

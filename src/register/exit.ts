@@ -14,7 +14,7 @@
  *   `shutdown()` first, since nothing can be exported after `process.exit()`.
  * - `process.exit()` and uncaught exceptions end the process synchronously: no flush possible.
  */
-import { describeError } from './register-logger';
+import { describeError } from './logger';
 
 export const FLUSH_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 export type FlushSignal = (typeof FLUSH_SIGNALS)[number];

@@ -15,7 +15,7 @@
  * - Nothing here throws: odd values are omitted, a failing item is skipped, and a value that
  *   cannot be encoded at all gives `undefined`.
  */
-import type { Params, ResponseLike } from './attributes';
+import type { Params, ResponseLike } from '../types';
 import { cut, cutRule, isCredentialKey, keepFor, scrub, type CutRule, type Json, type JsonObject } from './content';
 import { finishReasons } from './finish-reasons';
 

@@ -2,7 +2,7 @@
  * `gen_ai.response.finish_reasons` of a Response, shared by the span attributes and the
  * semconv output messages.
  */
-import type { ResponseLike } from './attributes';
+import type { ResponseLike } from '../types';
 
 /**
  * Output items that hand control back to the application (it must run the tool and call

@@ -8,7 +8,7 @@
  */
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { describeError } from './register-logger';
+import { describeError } from './logger';
 
 export const HOOK_SPECIFIER = '@opentelemetry/instrumentation/hook.mjs';
 export const HOOKED_MODULES: readonly string[] = ['openai'];

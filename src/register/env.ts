@@ -3,7 +3,8 @@
  * that their rules can be tested without starting an SDK. Invalid values never throw: each one
  * yields a warning and its default. The standard OTEL_* variables are read by the SDK itself.
  */
-import type { BudResponsesInstrumentationConfig, CaptureSetting } from './config';
+import type { BudResponsesInstrumentationConfig, CaptureSetting } from '../types';
+import { parseBooleanWord } from '../util';
 
 export const ENV_CAPTURE_INPUT = 'BUD_OTEL_CAPTURE_INPUT';
 export const ENV_CAPTURE_OUTPUT = 'BUD_OTEL_CAPTURE_OUTPUT';
@@ -31,8 +32,6 @@ type Parsed<T> = { value?: T; warning?: string };
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SYSTEM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const TRUE_WORDS = ['true', '1'];
-const FALSE_WORDS = ['false', '0'];
 
 /** The trimmed value, or undefined when the variable is unset or blank. */
 function present(env: Env, name: string): string | undefined {
@@ -44,12 +43,6 @@ function invalid(name: string, raw: string, expected: string, fallback: string):
   return `env ${name}=${JSON.stringify(raw)} is not ${expected}; using the default (${fallback})`;
 }
 
-function parseBoolean(raw: string): boolean | undefined {
-  const word = raw.toLowerCase();
-  if (TRUE_WORDS.includes(word)) return true;
-  if (FALSE_WORDS.includes(word)) return false;
-  return undefined;
-}
 
 /**
  * `true` / `false` (or `1` / `0`), or a comma-separated list of field names such as
@@ -57,7 +50,7 @@ function parseBoolean(raw: string): boolean | undefined {
  */
 export function parseCapture(name: string, raw: string | undefined): Parsed<CaptureSetting> {
   if (raw === undefined || raw.trim() === '') return {};
-  const flag = parseBoolean(raw.trim());
+  const flag = parseBooleanWord(raw);
   if (flag !== undefined) return { value: flag };
   const fields = raw
     .split(',')

@@ -6,11 +6,11 @@
  * (register-exit.ts has the exact rule). Nothing here ever throws into the application.
  */
 import type { NodeSDK } from '@opentelemetry/sdk-node';
-import { BudResponsesInstrumentation } from './instrumentation';
-import { exporterHint, settingsFromEnv, type RegisterSettings } from './register-env';
-import { ExitFlush, type FlushOutcome } from './register-exit';
-import { moduleRegister, registerOpenAIHook } from './register-hook';
-import { describeError, installDiagLogger, warn } from './register-logger';
+import { BudResponsesInstrumentation } from '../instrumentation';
+import { exporterHint, settingsFromEnv, type RegisterSettings } from './env';
+import { ExitFlush, type FlushOutcome } from './exit';
+import { moduleRegister, registerOpenAIHook } from './hook';
+import { describeError, installDiagLogger, warn } from './logger';
 
 /** One registration per process (its exit flush), even when two copies of this file are loaded. */
 const REGISTRATION = Symbol.for('@budecosystem/instrumentation-responses/register');

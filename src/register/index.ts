@@ -10,12 +10,12 @@
  * may inherit the flag. Those threads load nothing beyond this file.
  */
 import { isMainThread } from 'node:worker_threads';
-import type { FlushOutcome } from './register-exit';
-import type * as RegisterStart from './register-start';
+import type { FlushOutcome } from './exit';
+import type * as RegisterStart from './start';
 
 const started: typeof RegisterStart | undefined = isMainThread
   ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the main thread only
-    (require('./register-start') as typeof RegisterStart)
+    (require('./start') as typeof RegisterStart)
   : undefined;
 
 /**

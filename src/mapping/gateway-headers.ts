@@ -1,0 +1,36 @@
+/*
+ * The Bud gateway's response headers and the `bud.gateway.*` attributes they become.
+ */
+import type { Attributes } from '@opentelemetry/api';
+
+/** Headers of the Bud gateway's responses and the attributes they become. */
+export const GATEWAY_HEADERS: Readonly<Record<string, { attribute: string; numeric: boolean }>> = Object.freeze({
+  'x-tensorzero-inference-cost': { attribute: 'bud.gateway.inference_cost', numeric: true },
+  'x-tensorzero-model-latency-ms': { attribute: 'bud.gateway.model_latency_ms', numeric: true },
+  'x-tensorzero-input-tokens': { attribute: 'bud.gateway.input_tokens', numeric: true },
+  'x-tensorzero-output-tokens': { attribute: 'bud.gateway.output_tokens', numeric: true },
+  'x-tensorzero-total-tokens': { attribute: 'bud.gateway.total_tokens', numeric: true },
+  'x-tensorzero-prompt-id': { attribute: 'bud.gateway.prompt_id', numeric: false },
+  'x-tensorzero-prompt-version': { attribute: 'bud.gateway.prompt_version', numeric: false },
+  'x-tensorzero-project-id': { attribute: 'bud.gateway.project_id', numeric: false },
+});
+const GATEWAY_HEADER_NAMES = Object.keys(GATEWAY_HEADERS);
+
+/** The Bud gateway's signals from a fetch `Headers` (or anything with `get`), read without consuming anything. */
+export function gatewayHeaderAttributes(headers: { get(name: string): string | null } | undefined): Attributes {
+  const out: Attributes = {};
+  if (!headers || typeof headers.get !== 'function') return out;
+  for (const name of GATEWAY_HEADER_NAMES) {
+    const raw = headers.get(name);
+    if (raw === null || raw === undefined || raw === '') continue;
+    const { attribute, numeric } = GATEWAY_HEADERS[name];
+    if (!numeric) {
+      out[attribute] = raw;
+      continue;
+    }
+    const value = Number(raw);
+    if (Number.isFinite(value)) out[attribute] = value;
+  }
+  return out;
+}
+

@@ -1,0 +1,135 @@
+/*
+ * Request params to span attributes (CONTRACT §3, §4): one mapper per known param, content
+ * params through the one scrubber (content.ts). Pure functions: nothing here touches a span.
+ */
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import {
+  ATTR_BUD_PROMPT,
+  ATTR_BUD_PROMPT_ID,
+  ATTR_BUD_PROMPT_VERSION,
+  ATTR_BUD_REQUEST_PREFIX,
+} from '../attribute-names';
+import type { Params, ResponseLike } from '../types';
+import {
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_P,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_GEN_AI_TOOL_DEFINITIONS,
+  ATTR_OPENAI_REQUEST_SERVICE_TIER,
+} from '../semconv';
+import { isObject, setIf } from '../util';
+import { contentValue } from './content';
+import { inputMessages, systemInstructions, toolDefinitions } from './messages';
+
+/** A primitive as it is; anything else as JSON. `undefined` when it cannot be encoded. */
+export function toAttributeValue(value: unknown): AttributeValue | undefined {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value === undefined || value === null || typeof value === 'function' || typeof value === 'symbol') {
+    return undefined;
+  }
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+type RequestMapper = (value: unknown, out: Attributes, maxContentLength: number) => void;
+
+function numberTo(key: string): RequestMapper {
+  return (value, out) => {
+    if (typeof value === 'number') out[key] = value;
+  };
+}
+
+/** A safe param (no free text): recorded as it is, or as its JSON. */
+function bud(name: string): RequestMapper {
+  return (value, out) => setIf(out, ATTR_BUD_REQUEST_PREFIX + name, toAttributeValue(value));
+}
+
+/** A content param, or any param named in a list: cut and scrubbed (content.ts). */
+function budContent(name: string): RequestMapper {
+  return (value, out, max) => setIf(out, ATTR_BUD_REQUEST_PREFIX + name, contentValue(value, max));
+}
+
+/** A content param recorded as `bud.inference.request.{name}` and as its semconv message JSON. */
+function alsoSemconv(
+  name: string,
+  key: string,
+  toJson: (params: Params, max: number) => string | undefined,
+): RequestMapper {
+  const plain = budContent(name);
+  return (value, out, max) => {
+    plain(value, out, max);
+    setIf(out, key, toJson({ [name]: value }, max));
+  };
+}
+
+/** How each known create() param becomes attributes. Unknown names: `bud.inference.request.{name}`. */
+export const REQUEST_MAP: Readonly<Record<string, RequestMapper>> = Object.freeze({
+  model: (value, out) => setIf(out, ATTR_GEN_AI_REQUEST_MODEL, typeof value === 'string' ? value : undefined),
+  temperature: numberTo(ATTR_GEN_AI_REQUEST_TEMPERATURE),
+  top_p: numberTo(ATTR_GEN_AI_REQUEST_TOP_P),
+  max_output_tokens: numberTo(ATTR_GEN_AI_REQUEST_MAX_TOKENS),
+  // stream and previous_response_id are always-on attributes (see baseAttributes).
+  stream: () => undefined,
+  previous_response_id: () => undefined,
+  service_tier: (value, out) => {
+    bud('service_tier')(value, out, 0);
+    if (typeof value === 'string') out[ATTR_OPENAI_REQUEST_SERVICE_TIER] = value;
+  },
+  prompt: (value, out) => {
+    if (!isObject(value)) return;
+    setIf(out, ATTR_BUD_PROMPT_ID, typeof value.id === 'string' ? value.id : undefined);
+    setIf(out, ATTR_BUD_PROMPT_VERSION, typeof value.version === 'string' ? value.version : undefined);
+  },
+  'prompt.variables': (value, out, max) => setIf(out, ATTR_BUD_PROMPT, contentValue(value, max)),
+  input: alsoSemconv('input', ATTR_GEN_AI_INPUT_MESSAGES, inputMessages),
+  instructions: alsoSemconv('instructions', ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, systemInstructions),
+  tools: alsoSemconv('tools', ATTR_GEN_AI_TOOL_DEFINITIONS, toolDefinitions),
+  user: budContent('user'),
+  metadata: budContent('metadata'),
+  text: budContent('text'),
+});
+
+/** The param a field name reads: `prompt.variables` reads `prompt`. */
+function paramName(field: string): string {
+  return field === 'prompt.variables' ? 'prompt' : field;
+}
+
+/** Attributes of the request params for the chosen field names. */
+export function requestAttributes(
+  params: Params,
+  fields: ReadonlySet<string>,
+  maxContentLength: number,
+): Attributes {
+  const out: Attributes = {};
+  for (const field of fields) {
+    const value = params[paramName(field)];
+    if (value === undefined) continue;
+    const mapper = REQUEST_MAP[field] ?? budContent(field);
+    mapper(value, out, maxContentLength);
+  }
+  return out;
+}
+
+/** `gen_ai.conversation.id`: previous_response_id, else the conversation param, else the response's. */
+export function conversationId(params: Params | undefined, response?: ResponseLike): string | undefined {
+  const previous = params?.previous_response_id;
+  if (typeof previous === 'string' && previous) return previous;
+  const conversation = params?.conversation;
+  if (typeof conversation === 'string' && conversation) return conversation;
+  if (isObject(conversation) && typeof conversation.id === 'string') return conversation.id;
+  const fromResponse = response?.conversation?.id;
+  return typeof fromResponse === 'string' ? fromResponse : undefined;
+}
+
+export function conversationAttributes(params: Params | undefined, response?: ResponseLike): Attributes {
+  const id = conversationId(params, response);
+  return id === undefined ? {} : { [ATTR_GEN_AI_CONVERSATION_ID]: id };
+}
+

@@ -1,0 +1,35 @@
+/*
+ * Small helpers shared by every layer. A leaf: imports nothing of this package.
+ */
+import { diag, type Attributes, type AttributeValue, type DiagLogger } from '@opentelemetry/api';
+import { PACKAGE_NAME } from './version';
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** An object literal (or `Object.create(null)`), not a class instance such as `Headers`. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (!isObject(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+export function setIf(out: Attributes, key: string, value: AttributeValue | undefined): void {
+  if (value !== undefined) out[key] = value;
+}
+
+/** `true`/`1` and `false`/`0` (any case, trimmed); anything else is undefined. */
+export function parseBooleanWord(raw: string | undefined): boolean | undefined {
+  const word = raw?.trim().toLowerCase();
+  if (word === 'true' || word === '1') return true;
+  if (word === 'false' || word === '0') return false;
+  return undefined;
+}
+
+/** This package's diagnostics: the global `diag`, every line prefixed with the package's name. */
+export const logger: Pick<DiagLogger, 'error' | 'warn' | 'debug'> = {
+  error: (message, ...args) => diag.error(`${PACKAGE_NAME}: ${message}`, ...args),
+  warn: (message, ...args) => diag.warn(`${PACKAGE_NAME}: ${message}`, ...args),
+  debug: (message, ...args) => diag.debug(`${PACKAGE_NAME}: ${message}`, ...args),
+};
