@@ -1,0 +1,62 @@
+/*
+ * Helpers shared by the tests that drive real client libraries (@openai/agents, @langchain/openai,
+ * @sentry/node, @langfuse/openai) against the embedded gateway.
+ */
+import * as assert from 'node:assert/strict';
+import type { Attributes } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { instrumentation, OPENAI_VERSION } from './harness';
+
+/** Major of the installed openai (the matrix runs the suite with openai 4 to 7). */
+export const OPENAI_MAJOR = Number(OPENAI_VERSION.split('.')[0]);
+
+/**
+ * These libraries depend on openai ^7 themselves. In a matrix cell with openai 4-6 they would load
+ * a second copy (openai 7, from the project's node_modules) beside the cell's openai, so they say
+ * nothing about that cell and would make the cell load a version it does not claim: skip there.
+ * Call from a `before` hook, before the library is imported (imports are lazy for that reason).
+ */
+export function skipUnlessOpenAI7(ctx: Mocha.Context): void {
+  if (OPENAI_MAJOR < 7) ctx.skip();
+}
+
+/** What the application saw: a value, or a thrown error reduced to what an app can observe. */
+export type Outcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: { class: string; name: string; message: string } };
+
+export async function outcome<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    const err = e as Error;
+    return { ok: false, error: { class: err?.constructor?.name ?? typeof e, name: err?.name, message: err?.message } };
+  }
+}
+
+/** Runs `fn` with the instrumentation disabled (what the application gets without us), then re-enables it. */
+export async function withoutInstrumentation<T>(fn: () => Promise<T>): Promise<T> {
+  instrumentation.disable();
+  try {
+    return await fn();
+  } finally {
+    instrumentation.enable();
+  }
+}
+
+export function attr(span: ReadableSpan, key: string): Attributes[string] {
+  return span.attributes[key];
+}
+
+/** Asserts the span is a direct child of `parent`. */
+export function assertChildOf(span: ReadableSpan, parent: ReadableSpan): void {
+  const s = span as ReadableSpan & { parentSpanId?: string; parentSpanContext?: { spanId: string } };
+  const parentId = s.parentSpanContext?.spanId ?? s.parentSpanId;
+  assert.equal(span.spanContext().traceId, parent.spanContext().traceId, `${span.name}: trace id`);
+  assert.equal(parentId, parent.spanContext().spanId, `${span.name}: parent span id`);
+}
+
+/** Nanoseconds of an OpenTelemetry HrTime. */
+export function hrNanos(t: [number, number]): bigint {
+  return BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
+}
