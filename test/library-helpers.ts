@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { instrumentation, OPENAI_VERSION } from './harness';
+import { gateway, instrumentation, OPENAI_VERSION } from './harness';
 
 /** Major of the installed openai (the matrix runs the suite with openai 4 to 7). */
 export const OPENAI_MAJOR = Number(OPENAI_VERSION.split('.')[0]);
@@ -42,6 +42,17 @@ export async function withoutInstrumentation<T>(fn: () => Promise<T>): Promise<T
   } finally {
     instrumentation.enable();
   }
+}
+
+/**
+ * Runs the same scenario once with the instrumentation disabled, then (after clearing the
+ * gateway's state, so that its prompt cache and stores see the second run as new) once enabled.
+ */
+export async function offThenOn<T>(fn: () => Promise<T>): Promise<{ off: Outcome<T>; on: Outcome<T> }> {
+  const off = await withoutInstrumentation(() => outcome(fn));
+  gateway().reset();
+  const on = await outcome(fn);
+  return { off, on };
 }
 
 export function attr(span: ReadableSpan, key: string): Attributes[string] {
