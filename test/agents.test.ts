@@ -83,10 +83,20 @@ describe('with @openai/agents (Agents SDK 0.20, Responses model)', function () {
     assert.equal(span.attributes['gen_ai.usage.total_tokens'], input + outputTokens, `${span.name}: total tokens`);
   }
 
+  /** The token usage the Agents SDK read from each response. */
+  function usageOf(responses: Array<{ usage: { inputTokens: number; outputTokens: number; totalTokens: number } }>): string[] {
+    return responses.map((r) => `${r.usage.inputTokens}+${r.usage.outputTokens}=${r.usage.totalTokens}`);
+  }
+
   describe('plain run (tool round trip)', () => {
-    async function plainRun(): Promise<{ finalOutput: unknown; responseIds: Array<string | undefined>; tools: string[] }> {
+    async function plainRun(): Promise<{ finalOutput: unknown; responseIds: Array<string | undefined>; tools: string[]; usage: string[] }> {
       const result = await agents.run(weatherAgent('gpt-test'), QUESTION);
-      return { finalOutput: result.finalOutput, responseIds: result.rawResponses.map((r) => r.responseId), tools: toolCalls.splice(0) };
+      return {
+        finalOutput: result.finalOutput,
+        responseIds: result.rawResponses.map((r) => r.responseId),
+        tools: toolCalls.splice(0),
+        usage: usageOf(result.rawResponses),
+      };
     }
 
     it('makes one OK span per Responses call, children of the caller, with tokens', async () => {
@@ -115,8 +125,8 @@ describe('with @openai/agents (Agents SDK 0.20, Responses model)', function () {
     it('the run gives the same result with and without the instrumentation', async () => {
       const { off, on } = await offThenOn(plainRun);
       assert.equal(on.ok && on.value.finalOutput, FINAL_TEXT);
-      const strip = (o: Outcome<{ finalOutput: unknown; tools: string[] }>) =>
-        o.ok ? { finalOutput: o.value.finalOutput, tools: o.value.tools } : o;
+      const strip = (o: Outcome<{ finalOutput: unknown; tools: string[]; usage: string[] }>) =>
+        o.ok ? { finalOutput: o.value.finalOutput, tools: o.value.tools, usage: o.value.usage } : o;
       assert.deepEqual(strip(on), strip(off));
     });
   });
@@ -125,6 +135,9 @@ describe('with @openai/agents (Agents SDK 0.20, Responses model)', function () {
     interface StreamedResult {
       finalOutput: unknown;
       events: string[];
+      /** The text deltas, as the SDK passed them on. */
+      text: string;
+      usage: string[];
       cancelled: boolean;
       error: string | null;
       tools: string[];
@@ -137,7 +150,9 @@ describe('with @openai/agents (Agents SDK 0.20, Responses model)', function () {
       const input = abortAtFirstText ? 'Hello there' : QUESTION;
       const result = await agents.run(weatherAgent(model), input, { stream: true, signal: controller.signal });
       const events: string[] = [];
+      let text = '';
       for await (const event of result) {
+        if (event.type === 'raw_model_stream_event' && event.data.type === 'output_text_delta') text += event.data.delta;
         const detail =
           event.type === 'raw_model_stream_event'
             ? event.data.type
@@ -153,6 +168,8 @@ describe('with @openai/agents (Agents SDK 0.20, Responses model)', function () {
       return {
         finalOutput: result.finalOutput,
         events,
+        text,
+        usage: usageOf(result.rawResponses),
         cancelled: result.cancelled,
         error: result.error === null ? null : String(result.error),
         tools: toolCalls.splice(0),
