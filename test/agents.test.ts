@@ -31,7 +31,7 @@ describe('with @openai/agents (Agents SDK 0.20, Responses model)', function () {
 
   before(async function () {
     // @openai/agents requires openai 7 (see skipUnlessOpenAI7).
-    skipUnlessOpenAI7(this);
+    skipUnlessOpenAI7(this, '@openai/agents');
     agents = await import('@openai/agents');
     // The Agents SDK's own trace export would try to reach api.openai.com: off.
     agents.setTracingDisabled(true);

@@ -21,7 +21,7 @@ describe('with @langchain/openai ChatOpenAI (useResponsesApi)', function () {
 
   before(async function () {
     // @langchain/openai requires openai 7 (see skipUnlessOpenAI7).
-    skipUnlessOpenAI7(this);
+    skipUnlessOpenAI7(this, '@langchain/openai');
     lc = await import('@langchain/openai');
   });
 

@@ -51,7 +51,7 @@ describe('beside @langfuse/openai observeOpenAI', function () {
 
   before(async function () {
     // Measured with openai 7 only, as the other library tests (see skipUnlessOpenAI7).
-    skipUnlessOpenAI7(this);
+    skipUnlessOpenAI7(this, '@langfuse/openai');
     langfuse = await import('@langfuse/openai');
     tracing = await import('@langfuse/tracing');
     tracing.setLangfuseTracerProvider(tracerProvider);

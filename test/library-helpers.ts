@@ -3,6 +3,8 @@
  * @sentry/node, @langfuse/openai) against the embedded gateway.
  */
 import * as assert from 'node:assert/strict';
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { gateway, instrumentation, OPENAI_VERSION } from './harness';
@@ -11,13 +13,21 @@ import { gateway, instrumentation, OPENAI_VERSION } from './harness';
 export const OPENAI_MAJOR = Number(OPENAI_VERSION.split('.')[0]);
 
 /**
- * These libraries depend on openai ^7 themselves. In a matrix cell with openai 4-6 they would load
- * a second copy (openai 7, from the project's node_modules) beside the cell's openai, so they say
- * nothing about that cell and would make the cell load a version it does not claim: skip there.
- * Call from a `before` hook, before the library is imported (imports are lazy for that reason).
+ * These libraries depend on openai ^7 themselves: with openai 4-6 they would load a second copy
+ * (openai 7) beside the installed one and say nothing about it. And they must share the test's
+ * copies of `openai` and `@opentelemetry/api`: a matrix cell links its own openai (and
+ * OpenTelemetry line) for the test while the libraries, resolved from the project's
+ * node_modules, would load the project's copies, so the cell would run two of each (its reporter
+ * flags that as an error). Skip in both cases. Call from a `before` hook, before the library is
+ * imported (the imports are lazy for that reason).
  */
-export function skipUnlessOpenAI7(ctx: Mocha.Context): void {
+export function skipUnlessOpenAI7(ctx: Mocha.Context, library: string): void {
   if (OPENAI_MAJOR < 7) ctx.skip();
+  const here = createRequire(__filename);
+  const fromLibrary = createRequire(here.resolve(library));
+  for (const shared of ['openai', '@opentelemetry/api']) {
+    if (realpathSync(here.resolve(shared)) !== realpathSync(fromLibrary.resolve(shared))) ctx.skip();
+  }
 }
 
 /** What the application saw: a value, or a thrown error reduced to what an app can observe. */
