@@ -206,8 +206,17 @@ export function countInputTokens(request: JsonRecord): number {
 
 // ------------------------------------------------------------- reply content
 
-/** `Echo: <last user text>` padded with '.' to at least `deltas` characters. */
+/** Whether the request asks for structured output (`text.format.type: 'json_schema'`). */
+export function wantsJsonSchema(request: JsonRecord): boolean {
+  return isRecord(request.text) && isRecord(request.text.format) && request.text.format.type === 'json_schema';
+}
+
+/**
+ * `Echo: <last user text>` padded with '.' to at least `deltas` characters; for a
+ * `json_schema` text format, the JSON text FUNCTION_ARGUMENTS (not padded).
+ */
 export function replyText(request: JsonRecord, deltas = DEFAULT_DELTAS): string {
+  if (wantsJsonSchema(request)) return FUNCTION_ARGUMENTS;
   const base = `Echo: ${lastTurn(request.input).text}`;
   return base.length >= deltas ? base : base + '.'.repeat(deltas - base.length);
 }

@@ -13,6 +13,8 @@
  * mentions "weather" (or with `tool_choice: 'required'` / a specific function)
  * gets a `function_call` output instead (arguments FUNCTION_ARGUMENTS). A last
  * input item of type `function_call_output` always gets a text reply.
+ * `text.format` of type `json_schema` (structured output) → the reply text is the
+ * JSON FUNCTION_ARGUMENTS (`{"location":"Paris","unit":"celsius"}`).
  * `reasoning` set → a `reasoning` output item and REASONING_TOKENS reasoning tokens.
  * `prompt_cache_key` set, or the same (instructions, input) seen before →
  * cached_tokens = max(1, floor(input_tokens / 2)). Token counts: input =
