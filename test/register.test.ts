@@ -324,7 +324,11 @@ describe('register: zero-code start of the installed package (child processes)',
 
   before(async function () {
     this.timeout(180_000);
-    [project, receiver] = await Promise.all([PackedProject.install(), OtlpReceiver.start()]);
+    // Both settle before a failure is thrown, so after() closes whichever did start.
+    const [installed, started] = await Promise.allSettled([PackedProject.install(), OtlpReceiver.start()]);
+    if (installed.status === 'fulfilled') project = installed.value;
+    if (started.status === 'fulfilled') receiver = started.value;
+    for (const settled of [installed, started]) if (settled.status === 'rejected') throw settled.reason;
   });
   after(async () => {
     await receiver?.close();
