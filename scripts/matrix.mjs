@@ -43,10 +43,22 @@ const OPENAI_AXIS = [
 const NODE_AXIS = [20, 22, 24];
 
 /**
+ * The range of `@opentelemetry/instrumentation` in the package's `dependencies`. npm installs a
+ * release of it for this package whatever line the user has (0.2xx accept any API 1.x from 1.3;
+ * 0.30x need API 1.10 and Node.js 22.15, so the range stops at 0.2xx: see docs/ZERO-CODE.md), and
+ * a 3.x user's `sdk-node` 0.30x gets its own 0.30x copy nested under it. The 3.x line below is
+ * installed the same way, so a 3.x cell loads what a 3.x user's install loads.
+ */
+const INSTRUMENTATION_RANGE = readJson(path.join(ROOT, 'package.json'))?.dependencies?.['@opentelemetry/instrumentation'];
+if (!INSTRUMENTATION_RANGE) throw new Error('package.json has no @opentelemetry/instrumentation dependency');
+
+/**
  * OpenTelemetry lines. '2' is the project's own dev setup (its node_modules). '3' is installed
- * into .matrix/otel-3/; it has no @opentelemetry/sdk-trace-base, so the cell gets a generated
+ * into .matrix/otel-3/ (one `npm install` of these ranges, as a user's project: this package's
+ * `@opentelemetry/instrumentation` range at the top, `sdk-node` 0.30x with its own 0.30x copy
+ * nested). It has no @opentelemetry/sdk-trace-base, so the cell gets a generated
  * alias package of that name re-exporting @opentelemetry/sdk-trace 3.x (TracerProvider exported
- * as BasicTracerProvider too), for test/harness.ts and the ESM fixture which import it.
+ * as BasicTracerProvider too), for code that imports it.
  */
 const OTEL_LINES = {
   2: { label: '2.x', project: true },
@@ -54,7 +66,7 @@ const OTEL_LINES = {
     label: '3.x',
     deps: {
       '@opentelemetry/api': '~1.10.0',
-      '@opentelemetry/instrumentation': '~0.301.0',
+      '@opentelemetry/instrumentation': INSTRUMENTATION_RANGE,
       '@opentelemetry/sdk-trace': '^3.0.0',
       '@opentelemetry/sdk-metrics': '^3.0.0',
       '@opentelemetry/core': '^3.0.0',

@@ -122,15 +122,18 @@ describe('fault injection: the application is unaffected', () => {
   });
 
   it('enabled twice, disabled twice, re-enabled: one span per call, originals restored', async () => {
-    const proto = (OpenAI as unknown as { Responses: { prototype: Record<string, { __wrapped?: boolean }> } }).Responses.prototype;
+    const proto = (OpenAI as unknown as { Responses: { prototype: Record<string, unknown> } }).Responses.prototype;
+    instrumentation.disable();
+    const originals = { create: proto.create, retrieve: proto.retrieve };
     instrumentation.enable();
+    assert.notEqual(proto.create, originals.create, 'enable() patches create');
     instrumentation.enable();
     assert.deepEqual(await appOutcome(), baseline);
     assert.equal(instrumentedSpans().length, 4, 'not wrapped twice');
     instrumentation.disable();
     instrumentation.disable();
-    assert.equal(proto.create.__wrapped, undefined);
-    assert.equal(proto.retrieve.__wrapped, undefined);
+    assert.equal(proto.create, originals.create, 'create restored');
+    assert.equal(proto.retrieve, originals.retrieve, 'retrieve restored');
     assert.deepEqual(await appOutcome(), baseline);
     assert.equal(instrumentedSpans().length, 4, 'no span while disabled');
     instrumentation.enable();

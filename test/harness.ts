@@ -15,8 +15,15 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 // @opentelemetry/sdk-trace exists in both OpenTelemetry JS lines (sdk-trace-base is 2.x only).
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { BudResponsesInstrumentation } from '../src';
+import { PACKAGE_NAME } from '../src/version';
 
 class TestMetricReader extends MetricReader {
   constructor() {
@@ -26,8 +33,45 @@ class TestMetricReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
+/**
+ * Counts the `end()` calls of every span the instrumentation starts, keyed by span id. The SDK
+ * ignores a second `end()` (it logs through `diag` and neither calls `onEnd` again nor exports
+ * the span again), so neither the exported spans nor `onEnd` can show a double end: the counter
+ * wraps the `end` method of each span in `onStart`, before the instrumentation can call it.
+ */
+class EndCounter implements SpanProcessor {
+  private readonly counts = new Map<string, { name: string; ends: number }>();
+  onStart(span: Parameters<SpanProcessor['onStart']>[0]): void {
+    if (instrumentationScope(span) !== PACKAGE_NAME) return;
+    const entry = { name: span.name, ends: 0 };
+    this.counts.set(span.spanContext().spanId, entry);
+    const end = span.end;
+    span.end = function countedEnd(this: unknown, ...args: Parameters<typeof end>): void {
+      entry.ends++;
+      end.apply(span, args);
+    };
+  }
+  onEnd(): void {}
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+  /** How many times `end()` was called on the span with this id (undefined: not one of ours). */
+  endsOf(spanId: string): number | undefined {
+    return this.counts.get(spanId)?.ends;
+  }
+  /** The instrumentation's spans started since the last reset that were ended more than once. */
+  endedTwice(): string[] {
+    return [...this.counts].filter(([, e]) => e.ends > 1).map(([id, e]) => `${e.name} (${id}): ${e.ends} end() calls`);
+  }
+  reset(): void {
+    this.counts.clear();
+  }
+}
+
 export const spanExporter = new InMemorySpanExporter();
-export const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })] });
+export const endCounter = new EndCounter();
+export const tracerProvider = new TracerProvider({
+  spanProcessors: [endCounter, new SimpleSpanProcessor({ exporter: spanExporter })],
+});
 export const metricReader = new TestMetricReader();
 export const meterProvider = new MeterProvider({ readers: [metricReader] });
 
@@ -49,12 +93,24 @@ export function finishedSpans(): ReadableSpan[] {
 
 /** The spans made by the instrumentation (not the test's own parents). */
 export function instrumentedSpans(): ReadableSpan[] {
-  return finishedSpans().filter((s) => instrumentationScope(s) === '@budecosystem/instrumentation-responses');
+  return finishedSpans().filter((s) => instrumentationScope(s) === PACKAGE_NAME);
 }
 
-function instrumentationScope(span: ReadableSpan): string | undefined {
-  const s = span as ReadableSpan & { instrumentationScope?: { name: string }; instrumentationLibrary?: { name: string } };
+function instrumentationScope(span: object): string | undefined {
+  const s = span as { instrumentationScope?: { name: string }; instrumentationLibrary?: { name: string } };
   return (s.instrumentationScope ?? s.instrumentationLibrary)?.name;
+}
+
+/** Number of `end()` calls on one of the instrumentation's spans (each must be 1). */
+export function endCount(span: ReadableSpan): number | undefined {
+  return endCounter.endsOf(span.spanContext().spanId);
+}
+
+/** Fails unless every span the instrumentation exported so far was ended exactly once. */
+export function assertEachEndedOnce(): void {
+  const spans = instrumentedSpans();
+  const wrong = spans.filter((s) => endCount(s) !== 1).map((s) => `${s.name}: ${endCount(s)} end() calls`);
+  if (wrong.length) throw new Error(`spans not ended exactly once: ${wrong.join('; ')}`);
 }
 
 /** The only span the instrumentation made; fails when there is not exactly one. */
@@ -134,7 +190,13 @@ export const mochaHooks = {
   },
   beforeEach(): void {
     spanExporter.reset();
+    endCounter.reset();
     running?.reset();
+  },
+  /** A span ended twice, whenever the second end came during the test, fails the test's hook. */
+  afterEach(): void {
+    const twice = endCounter.endedTwice();
+    if (twice.length) throw new Error(`a span of the instrumentation was ended more than once: ${twice.join('; ')}`);
   },
 };
 
@@ -154,17 +216,36 @@ export function supports(feature: string): boolean {
   return current !== undefined;
 }
 
-/** `retrieve(id, {stream: true})` streams (openai 4.87 ignores `stream` there). */
-export function supportsResumedStreams(): boolean {
-  const retrieve = (OpenAI as unknown as { Responses: { prototype: { retrieve: { __original?: unknown } } } }).Responses
-    .prototype.retrieve;
-  return String(retrieve.__original ?? retrieve).includes('stream');
+/** Whether the installed openai is at least `version` (plain `major.minor.patch`). */
+export function openaiAtLeast(version: string): boolean {
+  const have = OPENAI_VERSION.split(/[.-]/).slice(0, 3).map(Number);
+  const want = version.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return have[i] > want[i];
+  return true;
 }
 
-/** Forces garbage collection until `done()` holds (mocha runs with --expose-gc). */
-export async function collectUntil(done: () => boolean, rounds = 30): Promise<void> {
-  for (let i = 0; i < rounds && !done(); i++) {
-    global.gc!();
-    await new Promise((r) => setTimeout(r, 20));
+/**
+ * Whether the installed openai can resume a stream: `retrieve(id, {stream: true})` streams from
+ * 4.104.0 (before, `{stream: true}` is taken as request options and no `?stream=true` is sent;
+ * 4.103.0 sends it only with a third, options argument), and `responses.stream({response_id})`
+ * resumes through retrieve from 4.103.0 (before, it goes to `create`).
+ */
+export function supportsResumedStreams(form: 'retrieve' | 'helper'): boolean {
+  return openaiAtLeast(form === 'retrieve' ? '4.104.0' : '4.103.0');
+}
+
+/**
+ * Forces garbage collection until `done()` holds (mocha runs with --expose-gc), yielding to the
+ * event loop between rounds so finalization callbacks run; throws, naming `what`, when it still
+ * does not hold after `rounds` rounds.
+ */
+export async function collectUntil(done: () => boolean, what: string, rounds = 50): Promise<void> {
+  if (typeof global.gc !== 'function') throw new Error('collectUntil needs node --expose-gc (.mocharc.yml sets it)');
+  for (let i = 0; i < rounds; i++) {
+    if (done()) return;
+    global.gc();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 10));
   }
+  if (!done()) throw new Error(`${what}: still not the case after ${rounds} forced garbage collections`);
 }

@@ -1,6 +1,7 @@
 /*
  * Load and memory: 1000 concurrent calls (half streaming) under 20 parent spans end every span
- * with the right parent and its own attributes; 10,000 streamed calls leave the heap bounded.
+ * with the right parent and its own attributes; streamed calls leave the heap bounded (against
+ * the bare client in the same process).
  */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -50,16 +51,29 @@ describe('load', () => {
 });
 
 describe('memory', () => {
-  it('10,000 streamed calls: heap growth bounded (child process with --expose-gc)', async function () {
-    this.timeout(180000);
+  /**
+   * Bound on the heap the instrumentation may add over the bare client for 5,000 streamed calls:
+   * 3 MB, about 630 bytes per call. Keeping each finished call (its span and attributes) costs
+   * about 4 KB per call (20 MB here, measured by making the instrumentation retain every Call),
+   * so such a leak fails by a wide margin, while the noise of a busy machine, which the bare
+   * phase of the same process sees too, is subtracted.
+   */
+  const BOUND_MB = 3;
+
+  it('5,000 streamed calls: heap growth bounded against a bare baseline in the same process (--expose-gc)', async function () {
+    this.timeout(300000);
     const script = path.resolve(__dirname, '../../test/fixtures/memory/streams.js');
     const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', script], {
       cwd: path.resolve(__dirname, '../..'),
-      timeout: 170000,
+      timeout: 290000,
     });
-    const result = JSON.parse(stdout) as { calls: number; growthMB: number; exported: number };
-    assert.equal(result.calls, 10000);
-    assert.ok(result.exported >= 10000, `spans exported: ${result.exported}`);
-    assert.ok(result.growthMB < 5, `heap grew ${result.growthMB.toFixed(2)} MB over 10,000 streamed calls`);
+    const result = JSON.parse(stdout) as { calls: number; bareGrowthMB: number; growthMB: number; exported: number };
+    assert.equal(result.calls, 5000);
+    assert.ok(result.exported >= 5000, `spans exported: ${result.exported}`);
+    const added = result.growthMB - result.bareGrowthMB;
+    assert.ok(
+      added < BOUND_MB,
+      `heap grew ${result.growthMB.toFixed(2)} MB over 5,000 streamed calls, ${result.bareGrowthMB.toFixed(2)} MB without the instrumentation: ${added.toFixed(2)} MB more (bound ${BOUND_MB} MB)`,
+    );
   });
 });

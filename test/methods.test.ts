@@ -18,6 +18,7 @@ import {
   supports,
   supportsResumedStreams,
   waitFor,
+  gateway,
 } from './harness';
 
 function spanNamed(name: string): ReadableSpan {
@@ -123,7 +124,7 @@ describe('other Responses methods', () => {
   });
 
   it('retrieve({stream: true}) resumes a stream through the stream wrapper', async function () {
-    if (!supportsResumedStreams()) return this.skip(); // openai 4.87 cannot stream a retrieve
+    if (!supportsResumedStreams('retrieve')) return this.skip(); // openai <4.104 cannot stream a retrieve this way
     const openai = client();
     const created = await openai.responses.create({ model: 'm', input: 'x' });
     const stream = await openai.responses.retrieve(created.id, { stream: true });
@@ -138,7 +139,7 @@ describe('other Responses methods', () => {
   });
 
   it('responses.stream({response_id}) resumes through retrieve: one span', async function () {
-    if (!supportsResumedStreams()) return this.skip(); // openai 4.87 cannot stream a retrieve
+    if (!supportsResumedStreams('helper')) return this.skip(); // before 4.103, stream({response_id}) calls create
     const openai = client();
     const created = await openai.responses.create({ model: 'm', input: 'x' });
     const final = await openai.responses.stream({ response_id: created.id } as never).finalResponse();
@@ -249,10 +250,38 @@ describe('Bud gateway response headers', () => {
     assert.equal(a['bud.gateway.prompt_version'], '3');
   });
 
-  it('an error response still ends with headers read and no body consumed twice', async () => {
-    await client()
+  it('the body is read once, by the SDK: the app gets the parsed error body and the parsed response', async () => {
+    const err = (await client()
       .responses.create({ model: 'm', input: 'x' }, scenario('status=500'))
-      .catch((e: unknown) => e);
+      .then(
+        () => assert.fail('expected a rejection'),
+        (e: unknown) => e,
+      )) as Error & { status?: number; error?: unknown; code?: unknown };
+    assert.equal(gateway().requests.length, 1, 'one request');
+    assert.equal(err.constructor.name, 'InternalServerError');
+    assert.equal(err.status, 500);
+    assert.equal(err.code, 'server_error');
+    assert.deepEqual(err.error, {
+      message: 'The server had an error while processing your request (mock 500).',
+      type: 'server_error',
+      param: null,
+      code: 'server_error',
+    });
     assert.equal(spanNamed('responses').status.code, SpanStatusCode.ERROR);
+
+    // A body read by the instrumentation too would leave the SDK a used body ("Body is unusable").
+    const parsed = await client().responses.parse({ model: 'm', input: 'read once' });
+    const { data } = await client().responses.create({ model: 'm', input: 'read once' }).withResponse();
+    for (const r of [parsed, data]) {
+      assert.deepEqual(
+        r.output.map((item) => (item.type === 'message' ? item.content.map((c) => (c.type === 'output_text' ? c.text : '')).join('') : '')),
+        ['Echo: read once'],
+      );
+    }
+    assert.equal(gateway().requests.length, 3, 'one request per call');
+    assert.deepEqual(
+      instrumentedSpans().map((s) => s.attributes['gen_ai.response.id']),
+      [undefined, parsed.id, data.id],
+    );
   });
 });

@@ -7,6 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
+import * as sinon from 'sinon';
 import type { AddressInfo } from 'node:net';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -126,9 +127,16 @@ class FakeProcess extends EventEmitter implements ProcessLike {
   }
 }
 
-const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
-
-describe('register: flush at exit (ExitFlush with a fake process)', () => {
+describe('register: flush at exit (ExitFlush with a fake process and fake timers)', () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => clock.restore());
+  /** Moves the fake clock by `ms`, running the promise callbacks due before, between and after. */
+  const tick = async (ms = 0): Promise<void> => {
+    await clock.tickAsync(ms);
+  };
   function setup(shutdown: () => Promise<void>, timeoutMs = 50) {
     const proc = new FakeProcess();
     const warnings: string[] = [];
@@ -162,7 +170,10 @@ describe('register: flush at exit (ExitFlush with a fake process)', () => {
   it('natural end with a flush that hangs: exits after the timeout with a warning', async () => {
     const t = setup(never, 20);
     t.proc.emit('beforeExit', 0);
-    await tick(60);
+    await tick(19);
+    assert.equal(t.proc.exits, 0, 'not before the timeout');
+    assert.deepEqual(t.warnings, []);
+    await tick(1);
     assert.equal(t.proc.exits, 1);
     assert.equal(t.warnings.length, 1);
     assert.match(t.warnings[0], /did not finish within 20 ms.*the hint/);
@@ -191,7 +202,9 @@ describe('register: flush at exit (ExitFlush with a fake process)', () => {
   it('a signal during a hanging flush is re-raised after the timeout', async () => {
     const t = setup(never, 20);
     t.proc.emit('SIGTERM', 'SIGTERM');
-    await tick(60);
+    await tick(19);
+    assert.deepEqual(t.proc.kills, [], 'not before the timeout');
+    await tick(1);
     assert.deepEqual(t.proc.kills, ['SIGTERM']);
   });
 
@@ -311,7 +324,11 @@ describe('register: zero-code start of the installed package (child processes)',
 
   before(async function () {
     this.timeout(180_000);
-    [project, receiver] = await Promise.all([PackedProject.install(), OtlpReceiver.start()]);
+    // Both settle before a failure is thrown, so after() closes whichever did start.
+    const [installed, started] = await Promise.allSettled([PackedProject.install(), OtlpReceiver.start()]);
+    if (installed.status === 'fulfilled') project = installed.value;
+    if (started.status === 'fulfilled') receiver = started.value;
+    for (const settled of [installed, started]) if (settled.status === 'rejected') throw settled.reason;
   });
   after(async () => {
     await receiver?.close();

@@ -3,12 +3,16 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SUPPORTED_OPENAI_VERSIONS } from '../src';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../src/version';
-import { instrumentation } from './harness';
+import { instrumentation, openaiAtLeast, OPENAI_VERSION } from './harness';
+
+/** The project's root, read at test time (the compiled tests run from build/test/). */
+const ROOT = path.resolve(__dirname, '../..');
 
 describe('package identity', () => {
-  const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
     name: string;
     version: string;
+    description: string;
   };
 
   it('the instrumentation scope is the package name and version', () => {
@@ -18,7 +22,23 @@ describe('package identity', () => {
     assert.equal(instrumentation.instrumentationVersion, manifest.version);
   });
 
-  it('hooks openai >=4.87.0 <8', () => {
-    assert.equal(SUPPORTED_OPENAI_VERSIONS, '>=4.87.0 <8');
+  it('hooks the openai range the README and package.json state, and the installed openai is in it', () => {
+    const definitions = instrumentation.getModuleDefinitions();
+    assert.deepEqual(
+      definitions.map((d) => d.name),
+      ['openai'],
+    );
+    const hooked = definitions[0].supportedVersions;
+    assert.deepEqual(hooked, [SUPPORTED_OPENAI_VERSIONS]);
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const stated = /^- `openai` `([^`]+)`/m.exec(readme)?.[1];
+    assert.ok(stated, 'the README states the openai range in its Install section');
+    assert.deepEqual(hooked, [stated]);
+    // package.json says it in prose: "openai >=4.87 <8" for ">=4.87.0 <8".
+    assert.ok(manifest.description.includes(`openai ${stated.replace(/\.0(?= |$)/g, '')}`), manifest.description);
+    // The range's lower bound is where the Responses API appeared; the suite's openai is inside it.
+    const [lower, upper] = stated.split(' ');
+    assert.ok(openaiAtLeast(lower.replace('>=', '')), `openai ${OPENAI_VERSION} is below ${lower}`);
+    assert.ok(Number(OPENAI_VERSION.split('.')[0]) < Number(upper.replace('<', '')), `openai ${OPENAI_VERSION} is not ${upper}`);
   });
 });
