@@ -30,7 +30,7 @@ describe('the packed package', () => {
   });
 
   it('ships the entry points of package.json exports', () => {
-    for (const entry of ['build/src/index.js', 'build/src/index.d.ts', 'build/src/register.js', 'build/src/register.d.ts']) {
+    for (const entry of ['build/src/index.js', 'build/src/index.d.ts', 'build/src/register/index.js', 'build/src/register/index.d.ts']) {
       assert.ok(files.has(entry), `${entry} is in the package`);
     }
   });
