@@ -50,6 +50,11 @@ export interface BudResponsesInstrumentationConfig extends InstrumentationConfig
   propagateContext?: boolean;
   /** Per-million-token prices by model name; enables the cost attributes and metric. */
   pricing?: Readonly<Record<string, ModelPrice>>;
+  /**
+   * Skip the `Responses.create` wrapper of `@opentelemetry/instrumentation-openai` (one GenAI
+   * span per Responses call, this package's; the SDK objects as with openai alone). Default `true`.
+   */
+  supersedeOpenAIInstrumentation?: boolean;
 }
 
 /** The settings the instrumentation reads on every call, computed once per configuration. */
@@ -64,6 +69,7 @@ export interface ResolvedConfig {
   responseHook?: ResponseHook;
   propagateContext: boolean;
   pricing?: Readonly<Record<string, ModelPrice>>;
+  supersedeOpenAIInstrumentation: boolean;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16384;
@@ -212,6 +218,11 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
     responseHook: optionalFunction<ResponseHook>('responseHook', raw.responseHook),
     propagateContext: optionalBoolean('propagateContext', raw.propagateContext, true),
     pricing: resolvePricing(raw.pricing),
+    supersedeOpenAIInstrumentation: optionalBoolean(
+      'supersedeOpenAIInstrumentation',
+      raw.supersedeOpenAIInstrumentation,
+      true,
+    ),
   };
 }
 

@@ -410,17 +410,18 @@ describe('calls the application drops', () => {
 
 describe('enable() / disable()', () => {
   it('disable() restores the original create; enable() patches it again', async () => {
-    const proto = (OpenAI as unknown as { Responses: { prototype: { create: { __wrapped?: boolean } } } }).Responses.prototype;
-    assert.equal(proto.create.__wrapped, true);
+    const marker = Symbol.for('@budecosystem/instrumentation-responses.wrapper');
+    const proto = (OpenAI as unknown as { Responses: { prototype: { create: Record<symbol, unknown> } } }).Responses.prototype;
+    assert.ok(proto.create[marker], 'our wrapper (own marker) on create');
     instrumentation.disable();
     try {
-      assert.equal(proto.create.__wrapped, undefined);
+      assert.equal(proto.create[marker], undefined);
       await client().responses.create({ model: 'm', input: 'x' });
       assert.equal(instrumentedSpans().length, 0);
     } finally {
       instrumentation.enable();
     }
-    assert.equal(proto.create.__wrapped, true);
+    assert.ok(proto.create[marker]);
     await client().responses.create({ model: 'm', input: 'x' });
     assert.equal(instrumentedSpans().length, 1);
   });

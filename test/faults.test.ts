@@ -122,15 +122,16 @@ describe('fault injection: the application is unaffected', () => {
   });
 
   it('enabled twice, disabled twice, re-enabled: one span per call, originals restored', async () => {
-    const proto = (OpenAI as unknown as { Responses: { prototype: Record<string, { __wrapped?: boolean }> } }).Responses.prototype;
+    const marker = Symbol.for('@budecosystem/instrumentation-responses.wrapper');
+    const proto = (OpenAI as unknown as { Responses: { prototype: Record<string, Record<symbol, unknown>> } }).Responses.prototype;
     instrumentation.enable();
     instrumentation.enable();
     assert.deepEqual(await appOutcome(), baseline);
     assert.equal(instrumentedSpans().length, 4, 'not wrapped twice');
     instrumentation.disable();
     instrumentation.disable();
-    assert.equal(proto.create.__wrapped, undefined);
-    assert.equal(proto.retrieve.__wrapped, undefined);
+    assert.equal(proto.create[marker], undefined);
+    assert.equal(proto.retrieve[marker], undefined);
     assert.deepEqual(await appOutcome(), baseline);
     assert.equal(instrumentedSpans().length, 4, 'no span while disabled');
     instrumentation.enable();
