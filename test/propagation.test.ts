@@ -11,6 +11,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import { BudResponsesInstrumentation } from '../src';
 import type { RecordedRequest } from '../gateway/server';
+import { traceparentLines } from './headers';
 import {
   client,
   context,
@@ -21,15 +22,6 @@ import {
   testTracer,
   tracerProvider,
 } from './harness';
-
-/** The values of every `traceparent` header line the gateway received in one request. */
-export function traceparentLines(request: RecordedRequest): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-    if (request.rawHeaders[i].toLowerCase() === 'traceparent') out.push(request.rawHeaders[i + 1]);
-  }
-  return out;
-}
 
 /** What a W3C propagator on the gateway extracts from the request's headers. */
 function extracted(request: RecordedRequest): { traceId: string; spanId: string } | undefined {
