@@ -177,7 +177,11 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   private instruments: Instruments | undefined;
   private readonly recent = new RecentResponses(RECENT_RESPONSES_LIMIT);
   /** Every site this instance patched, in every openai copy (undefined while the base constructor runs). */
-  private readonly patches: PatchRegistry = new PatchRegistry(this, () => this.resolved.supersedeOpenAIInstrumentation);
+  private readonly patches: PatchRegistry = new PatchRegistry(
+    this,
+    () => this.resolved.supersedeOpenAIInstrumentation,
+    () => this.retake(),
+  );
   /** Responses prototypes with the construction hook (see patching.ts). */
   private readonly hooked = new Set<object>();
   private readonly retake = (): void => {

@@ -2,10 +2,13 @@
  * How this package puts its wrappers on the `openai` classes and takes them off again.
  *
  * - Every wrapper carries this package's own marker (`WRAPPER`, a `Symbol.for` key, so that two
- *   copies of the package recognise each other's wrappers), never the generic `__wrapped` flag:
- *   an instrumentation that skips "already wrapped" methods still wraps over ours, and one that
- *   unwraps whatever `__wrapped` function it finds before wrapping (the usual
- *   `if (isWrapped(x)) this._unwrap(...)` pattern) leaves ours in place.
+ *   copies of the package recognise each other's wrappers); ours are recognised by it alone,
+ *   never by the generic `__wrapped` flag. They also carry shimmer's `__wrapped`, `__original` and
+ *   `__unwrap`, but their `__unwrap` does not remove them: an instrumentation that unwraps
+ *   whatever wrapped function it finds before wrapping its own (the usual
+ *   `if (isWrapped(x)) this._unwrap(...)` pattern, e.g. the official openai instrumentation's
+ *   `enable()`) leaves ours in the chain, and that call tells this package to look again (on the
+ *   next microtask) at who is on top.
  * - A registry per instrumentation instance remembers every (prototype, method) it patched, in
  *   every copy of `openai` (CommonJS and ESM, several versions), so `disable()` and `enable()`
  *   act on all of them, not only on the copy loaded last.
@@ -122,6 +125,8 @@ export class PatchRegistry {
   constructor(
     private readonly owner: object,
     private readonly supersede: () => boolean,
+    /** Called (on a microtask) when another instrumentation unwraps or wraps over one of ours. */
+    private readonly onForeignUnwrap: () => void,
   ) {}
 
   /** Puts a wrapper of this instance on `proto[method]` (once; again after `unwrapAll`). */
@@ -215,11 +220,10 @@ export class PatchRegistry {
     const state: WrapperState = { owner: this.owner, inner: current as AnyFunction };
     const wrapper = site.factory(state) as Marked;
     define(wrapper, WRAPPER, state);
-    // For tools that follow shimmer links; `__wrapped` is deliberately absent (see the header).
+    // shimmer's links (see the header): `__unwrap` keeps ours in place and looks again later.
     define(wrapper, '__original', current);
-    // shimmer's unwrap of `proto[method]` (another instrumentation disabling itself while ours is
-    // on top) would otherwise log "no original to unwrap to"; ours stays, theirs below is left as is.
-    define(wrapper, '__unwrap', () => undefined);
+    define(wrapper, '__wrapped', true);
+    define(wrapper, '__unwrap', () => queueMicrotask(this.onForeignUnwrap));
     define(proto, method, wrapper, Object.getOwnPropertyDescriptor(proto, method));
   }
 
