@@ -158,6 +158,8 @@ describe('patching: instances, disable, other wrappers', () => {
       assert.equal(instrumentedSpans().length, 1, 'one span, not one per instance');
       assert.equal(traceparentLines(gateway().requests[0]).length, 1);
     } finally {
+      // What disable() does for a copy the second instance hooked: unpatch(moduleExports).
+      second.unpatch(OpenAI);
       second.disable();
     }
     await client().responses.create({ model: 'm', input: 'after the second is disabled' });
@@ -166,6 +168,7 @@ describe('patching: instances, disable, other wrappers', () => {
 
   it('a disabled instance whose wrapper sits below another wrapper records nothing; enable() traces again', async () => {
     const ours = proto.create as (...args: unknown[]) => unknown;
+    assert.ok((ours as unknown as Record<symbol, unknown>)[Symbol.for('@budecosystem/instrumentation-responses.wrapper')]);
     // An application (or vendor) wrapper put over ours, which disable() must leave in place.
     let vendorCalls = 0;
     const vendor = function vendorCreate(this: unknown, ...args: unknown[]): unknown {
