@@ -34,6 +34,12 @@ export interface WrapperState {
   readonly owner: object;
   /** The function it calls and restores on removal; rewritten when a wrapper below is spliced out. */
   inner: AnyFunction;
+  /**
+   * The superseded wrapper that was on top when this one was moved back above it (it wraps this
+   * one): put back on removal, so that disabling this package gives the other instrumentation
+   * its place again.
+   */
+  displaced?: AnyFunction;
 }
 
 type Marked = AnyFunction & { [WRAPPER]?: WrapperState };
@@ -182,8 +188,10 @@ export class PatchRegistry {
     if (passed === 0) return; // another vendor's wrapper (or a test stub) is on top: left there
     announceSuperseded();
     const below = wrapperState(fn);
-    if (below && below.owner === this.owner) {
-      // Only superseded wrappers above ours: ours goes back on top and they leave the chain.
+    if (below) {
+      // Only superseded wrappers above a wrapper of this package: it goes back on top, they leave
+      // the chain until it is removed.
+      below.displaced = top as AnyFunction;
       define(site.proto, site.method, fn, Object.getOwnPropertyDescriptor(site.proto, site.method));
       return;
     }
@@ -232,7 +240,9 @@ export class PatchRegistry {
     const top = proto[method];
     const topState = wrapperState(top);
     if (topState?.owner === this.owner) {
-      define(proto, method, topState.inner, Object.getOwnPropertyDescriptor(proto, method));
+      const restored = topState.displaced ?? topState.inner;
+      topState.displaced = undefined;
+      define(proto, method, restored, Object.getOwnPropertyDescriptor(proto, method));
       this.remove(site); // a second wrapper of this instance directly below (after a re-take)
       return;
     }

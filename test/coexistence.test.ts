@@ -153,6 +153,14 @@ describe('beside other instrumentations (child processes)', function () {
     check(await runApp('official,bud'), { official: true });
   });
 
+  it('disable() of this package gives the official instrumentation its Responses spans back', async () => {
+    const out = await runApp('bud,official', { BUD_DISABLE: '1' });
+    assert.deepEqual(out.rounds[1], { afterDisable: true });
+    assert.equal(out.spans.filter((s) => s.scope === OURS).length, 4);
+    // openai < 7: the chat completions span, and the create made after disable().
+    assert.equal(out.spans.filter((s) => s.scope === OFFICIAL).length, MAJOR < 7 ? 2 : 0);
+  });
+
   it('the official instrumentation disabled and enabled again after us: still one span of ours per call', async () => {
     check(await runApp('bud,official', { CYCLE: '1' }), { official: true, rounds: 2 });
   });
