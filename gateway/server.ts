@@ -100,6 +100,8 @@ export interface RecordedRequest {
   /** Parsed query string. */
   query: Record<string, string>;
   headers: Record<string, string | string[] | undefined>;
+  /** Every header line as received, in order (`req.rawHeaders`: name, value, name, value, ...). */
+  rawHeaders: string[];
   /** Parsed JSON body, or undefined (empty or invalid JSON). */
   body: unknown;
 }
@@ -591,6 +593,7 @@ async function buildCtx(state: State, req: IncomingMessage, res: ServerResponse)
     path: url.pathname,
     query: Object.fromEntries(url.searchParams),
     headers: { ...req.headers },
+    rawHeaders: [...req.rawHeaders],
     body: parsed.value,
   });
   const model = isRecord(parsed.value) && typeof parsed.value.model === 'string' ? parsed.value.model : undefined;

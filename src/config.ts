@@ -25,6 +25,7 @@ export interface ResolvedConfig {
   responseHook?: ResponseHookFunction;
   propagateContext: boolean;
   pricing?: Readonly<Record<string, ModelPrice>>;
+  supersedeOpenAIInstrumentation: boolean;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16384;
@@ -172,6 +173,11 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
     responseHook: optionalFunction<ResponseHookFunction>('responseHook', raw.responseHook),
     propagateContext: optionalBoolean('propagateContext', raw.propagateContext, true),
     pricing: resolvePricing(raw.pricing),
+    supersedeOpenAIInstrumentation: optionalBoolean(
+      'supersedeOpenAIInstrumentation',
+      raw.supersedeOpenAIInstrumentation,
+      true,
+    ),
   };
 }
 

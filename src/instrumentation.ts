@@ -10,7 +10,6 @@
 import {
   context,
   diag,
-  propagation,
   SpanKind,
   trace,
   type Attributes,
@@ -18,17 +17,22 @@ import {
   type Link,
   type SpanContext,
 } from '@opentelemetry/api';
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  isWrapped,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { ATTR_BUD_OPERATION, ATTR_BUD_STREAM } from './attribute-names';
 import { Call } from './call';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { conversationAttributes, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
 import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
+import {
+  addConstructionHook,
+  PatchRegistry,
+  removeConstructionHook,
+  skipSuperseded,
+  type AnyFunction,
+  type WrapperState,
+} from './patching';
+import { inTracedCall, markCall, prepareRequestWrapper } from './propagation';
 import {
   ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -45,13 +49,11 @@ import {
 import { instrumentStream, isStreamLike } from './stream-wrapper';
 import { hooklessEnvironment, UnseenOpenAIHint } from './unseen-hint';
 import type { BudResponsesInstrumentationConfig, HookInfo, OpenAIModuleLike, ResponseLike } from './types';
-import { isObject, isPlainObject, logger } from './util';
+import { isObject, logger } from './util';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The openai versions with a Responses API that this package hooks. */
 export const SUPPORTED_OPENAI_VERSIONS = '>=4.87.0 <8';
-
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 
 /** The parts of the SDK's APIPromise the instrumentation uses; detected by shape. */
 interface APIPromiseLike {
@@ -154,29 +156,16 @@ export function serverAttributes(baseURL: unknown): Attributes {
   return attributes;
 }
 
-/** Request options with the trace context headers added; the application's own headers win. */
-function withTraceHeaders(options: unknown, carrier: Record<string, string>): unknown {
-  if (options === undefined || options === null) return { headers: carrier };
-  if (!isPlainObject(options)) return options;
-  const headers = options.headers;
-  if (headers === undefined || headers === null) return { ...options, headers: carrier };
-  if (isPlainObject(headers)) return { ...options, headers: { ...carrier, ...headers } };
-  return options; // a Headers instance or a list: left as the application made it
-}
-
-/** The arguments with `traceparent`/`baggage` of `ctx` in the request options (argument `index`). */
-function injectContext(args: unknown[], ctx: Context, index: number): unknown[] {
-  const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
-  if (Object.keys(carrier).length === 0) return args;
-  const options = args[index];
-  const next =
-    isObject(options) && typeof (options as { then?: unknown }).then === 'function'
-      ? Promise.resolve(options).then((resolved) => withTraceHeaders(resolved, carrier))
-      : withTraceHeaders(options, carrier);
-  const out = args.slice();
-  out[index] = next;
-  return out;
+/** The prototype in the chain of `cls.prototype` that owns `method` (the SDK's base client in 4.x). */
+function methodOwner(cls: unknown, method: string): Record<string, unknown> | undefined {
+  let proto: unknown = typeof cls === 'function' ? (cls as { prototype?: unknown }).prototype : undefined;
+  for (let i = 0; i < 8 && isObject(proto) && proto !== Object.prototype; i++) {
+    if (Object.prototype.hasOwnProperty.call(proto, method)) {
+      return typeof proto[method] === 'function' ? proto : undefined;
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  return undefined;
 }
 
 /**
@@ -273,6 +262,17 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   /** The targets of `manuallyInstrument()`, patched again by `enable()`, unpatched by `disable()`. */
   private manualTargets: Set<object> | undefined;
   private readonly hint: UnseenOpenAIHint;
+  /** Every site this instance patched, in every openai copy (undefined while the base constructor runs). */
+  private readonly patches: PatchRegistry = new PatchRegistry(
+    this,
+    () => this.resolved.supersedeOpenAIInstrumentation,
+    () => this.retake(),
+  );
+  /** Responses prototypes with the construction hook (see patching.ts). */
+  private readonly hooked = new Set<object>();
+  private readonly retake = (): void => {
+    if (this.isEnabled()) this.patches.retakeAll();
+  };
 
   constructor(config: BudResponsesInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -341,41 +341,81 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
 
   override enable(): void {
     super.enable();
-    // Called by the base constructor too, before this class's fields exist.
+    // The base class re-patches only the openai copy loaded last; this re-patches every copy.
+    // (Undefined while the base constructor calls enable(): nothing is patched yet then.)
+    this.patches?.rewrapAll();
+    // Targets given to manuallyInstrument() while this instance was disabled.
     for (const target of this.manualTargets ?? []) this.patch(target);
+    if (this.patches) queueMicrotask(this.retake);
     this.hint?.start();
   }
 
   override disable(): void {
     super.disable();
-    for (const target of this.manualTargets ?? []) this.unpatch(target);
+    this.patches?.unwrapAll();
     this.hint?.stop();
   }
 
-  /** Wraps every traced method the loaded openai module has (once, whatever calls this). */
+  /**
+   * Wraps every traced method the loaded openai module has, and the client's `prepareRequest`
+   * (trace headers, see propagation.ts). Once per copy, whatever calls this; wrappers of other
+   * instrumentations are left in the chain.
+   */
   private patch<T>(moduleExports: T): T {
-    const targets = presentTargets(moduleExports);
-    if (targets.length === 0) this._diag.debug('openai module has no Responses class; not patched');
-    for (const { proto, method, spec } of targets) {
-      if (isWrapped(proto[method])) continue;
-      this._wrap(proto, method, (original) => this.wrapperFor(spec, original as AnyFunction));
+    try {
+      const targets = presentTargets(moduleExports);
+      if (targets.length === 0) this._diag.debug('openai module has no Responses class; not patched');
+      for (const { proto, method, spec } of targets) {
+        const retake = method === 'create' && proto === ownerPrototype(openAIClass(moduleExports), 'Responses');
+        this.patches.wrap(proto, method, (state) => this.wrapperFor(spec, state, proto, method), retake);
+        if (retake && !this.hooked.has(proto)) {
+          this.hooked.add(proto);
+          addConstructionHook(proto, this.retake);
+        }
+      }
+      const client = methodOwner(openAIClass(moduleExports), 'prepareRequest');
+      if (targets.length > 0 && client) {
+        this.patches.wrap(client, 'prepareRequest', (state) =>
+          prepareRequestWrapper(state, (err) => logger.error('could not add the trace headers', err)),
+        );
+      }
+      // Another instrumentation patching the same module right after this one: see retakeAll().
+      queueMicrotask(this.retake);
+    } catch (err) {
+      logger.error('could not patch openai', err);
     }
     return moduleExports;
   }
 
+  /** Removes this instance's wrappers from one openai copy (`disable()` removes them from all). */
   private unpatch<T>(moduleExports: T): T {
-    for (const { proto, method } of presentTargets(moduleExports)) {
-      if (isWrapped(proto[method])) this._unwrap(proto, method);
+    try {
+      const cls = openAIClass(moduleExports);
+      for (const { proto } of presentTargets(moduleExports)) {
+        this.patches.unwrapPrototype(proto);
+        if (this.hooked.delete(proto)) removeConstructionHook(proto, this.retake);
+      }
+      const client = methodOwner(cls, 'prepareRequest');
+      if (client) this.patches.unwrapPrototype(client);
+    } catch (err) {
+      logger.error('could not unpatch openai', err);
     }
     return moduleExports;
   }
 
-  private wrapperFor(spec: OperationSpec, original: AnyFunction): AnyFunction {
+  private wrapperFor(spec: OperationSpec, state: WrapperState, proto: Record<string, unknown>, method: string): AnyFunction {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
-    return function traced(this: unknown, ...args: unknown[]): unknown {
+    const traced = function traced(this: unknown, ...args: unknown[]): unknown {
+      // Disabled, or inside a call already traced (another instance above this one, or the SDK
+      // re-entering its own public method): the call passes through untraced.
+      if (!instrumentation.isEnabled() || inTracedCall()) return state.inner.apply(this, args);
+      const supersede = instrumentation.resolved.supersedeOpenAIInstrumentation;
+      if (supersede && proto[method] !== traced) instrumentation.retake();
+      const original = supersede ? skipSuperseded(state.inner) : state.inner;
       return instrumentation.traceCall(spec, this, original, args);
     };
+    return traced;
   }
 
   private traceCall(spec: OperationSpec, resource: unknown, original: AnyFunction, args: unknown[]): unknown {
@@ -454,7 +494,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
         logger.error('requestHook threw', err);
       }
     }
-    const ctx = trace.setSpan(parent, span);
+    const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
     const call = new Call({
       span,
       hookInfo,
@@ -469,7 +509,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       conversationKnown: ATTR_GEN_AI_CONVERSATION_ID in conversation,
       onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
     });
-    return { call, ctx, args: config.propagateContext ? injectContext(args, ctx, spec.optionsIndex) : args };
+    // The arguments go to the SDK unchanged: the trace headers are added when it sends (propagation.ts).
+    return { call, ctx, args };
   }
 
   private rememberBackground(response: ResponseLike, spanContext: SpanContext): void {

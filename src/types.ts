@@ -94,6 +94,11 @@ export interface BudResponsesInstrumentationConfig extends InstrumentationConfig
   propagateContext?: boolean;
   /** Per-million-token prices by model name; enables the cost attributes and metric. */
   pricing?: Readonly<Record<string, ModelPrice>>;
+  /**
+   * Skip the `Responses.create` wrapper of `@opentelemetry/instrumentation-openai` (one GenAI
+   * span per Responses call, this package's; the SDK objects as with openai alone). Default `true`.
+   */
+  supersedeOpenAIInstrumentation?: boolean;
 }
 
 

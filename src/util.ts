@@ -28,8 +28,9 @@ export function parseBooleanWord(raw: string | undefined): boolean | undefined {
 }
 
 /** This package's diagnostics: the global `diag`, every line prefixed with the package's name. */
-export const logger: Pick<DiagLogger, 'error' | 'warn' | 'debug'> = {
+export const logger: Pick<DiagLogger, 'error' | 'warn' | 'info' | 'debug'> = {
   error: (message, ...args) => diag.error(`${PACKAGE_NAME}: ${message}`, ...args),
   warn: (message, ...args) => diag.warn(`${PACKAGE_NAME}: ${message}`, ...args),
+  info: (message, ...args) => diag.info(`${PACKAGE_NAME}: ${message}`, ...args),
   debug: (message, ...args) => diag.debug(`${PACKAGE_NAME}: ${message}`, ...args),
 };
