@@ -6,11 +6,12 @@ import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { ATTR_BUD_CHUNKS, ATTR_BUD_STREAM, ATTR_BUD_STREAM_COMPLETED, ATTR_BUD_TTFT_MS } from './attribute-names';
 import { computeCost, costAttributes, priceFor } from './mapping/cost';
 import { ERROR_TYPE_STREAM_TRUNCATED, errorType, errorTypeOfPayload } from './mapping/errors';
-import { gatewayHeaderAttributes } from './mapping/gateway-headers';
+import { gatewayHeaderAttributes, withoutRepeatedUsage } from './mapping/gateway-headers';
+import type { Cost } from './internal-types';
 import { conversationId } from './mapping/request';
 import { bodyAttributes } from './mapping/response';
 import type { HookInfo, ResponseLike } from './types';
-import { logger } from './util';
+import { epochMillis, logger } from './util';
 import type { ResolvedConfig } from './config';
 import type { Instruments } from './metrics';
 import {
@@ -49,6 +50,8 @@ function isUserAbort(error: unknown): boolean {
 
 export interface CallSetup {
   span: Span;
+  /** `span.isRecording()` at the start: a span that records nothing gets no attributes built. */
+  recording: boolean;
   /** `performance.now()` when the call started: the span's start time too. */
   startedAt: number;
   /** What the hooks are told about the call. */
@@ -93,6 +96,8 @@ export class Call {
   /** The stream's abort signal and the listener that ends the call when it fires. */
   private abortSignal: AbortSignal | undefined;
   private abortListener: (() => void) | undefined;
+  /** The Bud gateway's header attributes, set on the span when it ends. */
+  private gateway: Attributes | undefined;
   /** Watched holders still alive (see watch()). */
   private holders = 0;
   /** The request has not answered yet; the application dropped every holder meanwhile. */
@@ -151,11 +156,11 @@ export class Call {
       this.finish({ kind: 'abandoned' });
       return;
     }
+    if (!this.setup.recording) return;
     try {
       const headers = (props as { response?: { headers?: { get(name: string): string | null } } } | undefined)
         ?.response?.headers;
-      const attributes = gatewayHeaderAttributes(headers);
-      if (Object.keys(attributes).length > 0) this.span.setAttributes(attributes);
+      this.gateway = gatewayHeaderAttributes(headers);
     } catch (err) {
       logger.debug('could not read response headers', err);
     }
@@ -250,56 +255,18 @@ export class Call {
   }
 
   private end(outcome: Outcome, endAt: number, completed: boolean): void {
-    const { config } = this.setup;
     const span = this.span;
     if (outcome.kind === 'response') this.response = outcome.response;
     const response = this.response;
-    const attributes: Attributes = {};
-
-    if (response && typeof response === 'object') {
-      Object.assign(attributes, bodyAttributes(response, config.outputFields, config.maxContentLength));
-      this.notifyResponse(response);
-      if (!this.setup.conversationKnown) {
-        const id = conversationId(undefined, response);
-        if (id !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = id;
-      }
-    }
+    if (response && typeof response === 'object') this.notifyResponse(response);
     const cost = this.cost(response);
-    if (cost) Object.assign(attributes, costAttributes(cost));
-
-    let ttftSeconds: number | undefined;
-    if (this.streaming) {
-      attributes[ATTR_BUD_CHUNKS] = this.events;
-      attributes[ATTR_BUD_STREAM_COMPLETED] = completed;
-      if (this.firstEventAt !== undefined) {
-        const ms = this.firstEventAt - this.startedAt;
-        ttftSeconds = ms / 1000;
-        attributes[ATTR_BUD_TTFT_MS] = ms;
-        attributes[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttftSeconds;
-      }
-    }
-
+    const ttftSeconds =
+      this.streaming && this.firstEventAt !== undefined ? (this.firstEventAt - this.startedAt) / 1000 : undefined;
     const failure = this.failure(outcome, response);
-    if (failure) {
-      attributes[ATTR_ERROR_TYPE] = failure;
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
-      if (outcome.kind === 'error' && outcome.error instanceof Error) {
-        span.recordException({ name: failure, message: failure });
-      }
-    } else if (outcome.kind === 'response' || outcome.kind === 'stream-end') {
-      span.setStatus({ code: SpanStatusCode.OK });
-    }
-    span.setAttributes(attributes);
-
-    if (config.responseHook && response) {
-      try {
-        config.responseHook(span, response, this.setup.hookInfo);
-      } catch (err) {
-        logger.error('responseHook threw', err);
-      }
-    }
-    // A `performance.now()` time: the SDK adds its time origin (high resolution, same clock as the metric).
-    span.end(endAt);
+    // A span that records nothing (sampled out, no tracer provider) gets no attributes built.
+    if (this.setup.recording) this.record(outcome, response, cost, ttftSeconds, failure, completed);
+    // Epoch milliseconds of a `performance.now()` time: the span and the duration metric share one clock.
+    span.end(epochMillis(endAt));
 
     try {
       this.setup.instruments?.record({
@@ -311,6 +278,54 @@ export class Call {
       });
     } catch (err) {
       logger.error('failed to record metrics', err);
+    }
+  }
+
+  /** Sets the span's response attributes and status, then calls the response hook. */
+  private record(
+    outcome: Outcome,
+    response: ResponseLike | undefined,
+    cost: Cost | undefined,
+    ttftSeconds: number | undefined,
+    failure: string | undefined,
+    completed: boolean,
+  ): void {
+    const { config } = this.setup;
+    const span = this.span;
+    const attributes: Attributes = {};
+    if (response && typeof response === 'object') {
+      Object.assign(attributes, bodyAttributes(response, config.outputFields, config.maxContentLength));
+      if (!this.setup.conversationKnown) {
+        const id = conversationId(undefined, response);
+        if (id !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = id;
+      }
+    }
+    if (this.gateway) Object.assign(attributes, withoutRepeatedUsage(this.gateway, response?.usage));
+    if (cost) Object.assign(attributes, costAttributes(cost));
+    if (this.streaming) {
+      attributes[ATTR_BUD_CHUNKS] = this.events;
+      attributes[ATTR_BUD_STREAM_COMPLETED] = completed;
+      if (ttftSeconds !== undefined) {
+        attributes[ATTR_BUD_TTFT_MS] = ttftSeconds * 1000;
+        attributes[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttftSeconds;
+      }
+    }
+    if (failure) {
+      attributes[ATTR_ERROR_TYPE] = failure;
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+      if (outcome.kind === 'error' && outcome.error instanceof Error) {
+        span.recordException({ name: failure, message: failure });
+      }
+    } else if (outcome.kind === 'response' || outcome.kind === 'stream-end') {
+      span.setStatus({ code: SpanStatusCode.OK });
+    }
+    span.setAttributes(attributes);
+    if (config.responseHook && response) {
+      try {
+        config.responseHook(span, response, this.setup.hookInfo);
+      } catch (err) {
+        logger.error('responseHook threw', err);
+      }
     }
   }
 

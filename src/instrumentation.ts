@@ -9,6 +9,7 @@
  */
 import {
   context,
+  createNoopMeter,
   diag,
   SpanKind,
   trace,
@@ -18,7 +19,6 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import { ATTR_BUD_OPERATION, ATTR_BUD_STREAM } from './attribute-names';
 import { Call } from './call';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { conversationAttributes, requestAttributes } from './mapping/request';
@@ -33,24 +33,16 @@ import {
   type WrapperState,
 } from './patching';
 import { inTracedCall, markCall, prepareRequestWrapper } from './propagation';
-import {
-  ATTR_GEN_AI_CONVERSATION_ID,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_REQUEST_STREAM,
-  ATTR_GEN_AI_RESPONSE_ID,
-  ATTR_GEN_AI_SYSTEM,
-  ATTR_OPENAI_API_TYPE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  GEN_AI_OPERATION_CHAT,
-} from './semconv';
+import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_RESPONSE_ID } from './semconv';
+import { StartAttributesCache } from './start-attributes';
 import { instrumentStream, isStreamLike } from './stream-wrapper';
 import { hooklessEnvironment, UnseenOpenAIHint } from './unseen-hint';
 import type { BudResponsesInstrumentationConfig, HookInfo, OpenAIModuleLike, ResponseLike } from './types';
-import { isObject, logger } from './util';
+import { epochMillis, isObject, logger } from './util';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+
+/** The class of the API's no-op meter (what `this.meter` is with no meter provider). */
+const NOOP_METER_CLASS = createNoopMeter().constructor as new () => unknown;
 
 /** The openai versions with a Responses API that this package hooks. */
 export const SUPPORTED_OPENAI_VERSIONS = '>=4.87.0 <8';
@@ -135,26 +127,6 @@ class RecentResponses {
 /** How many background response ids are remembered for links (oldest forgotten first). */
 export const RECENT_RESPONSES_LIMIT = 1000;
 
-const serverCache = new Map<string, Attributes>();
-
-/** `server.address` and `server.port` of the client's base URL (cached per URL). */
-export function serverAttributes(baseURL: unknown): Attributes {
-  if (typeof baseURL !== 'string') return {};
-  let attributes = serverCache.get(baseURL);
-  if (attributes) return attributes;
-  attributes = {};
-  try {
-    const url = new URL(baseURL);
-    attributes[ATTR_SERVER_ADDRESS] = url.hostname.replace(/^\[|\]$/g, '');
-    const port = url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : url.protocol === 'https:' ? 443 : undefined;
-    if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
-  } catch {
-    /* not a URL: no server attributes */
-  }
-  if (serverCache.size > 256) serverCache.clear();
-  serverCache.set(baseURL, attributes);
-  return attributes;
-}
 
 /** The prototype in the chain of `cls.prototype` that owns `method` (the SDK's base client in 4.x). */
 function methodOwner(cls: unknown, method: string): Record<string, unknown> | undefined {
@@ -259,6 +231,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   private resolved!: ResolvedConfig;
   private instruments: Instruments | undefined;
   private readonly recent = new RecentResponses(RECENT_RESPONSES_LIMIT);
+  private readonly startAttributes = new StartAttributesCache();
   /** The targets of `manuallyInstrument()`, patched again by `enable()`, unpatched by `disable()`. */
   private manualTargets: Set<object> | undefined;
   private readonly hint: UnseenOpenAIHint;
@@ -291,7 +264,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
 
   protected override _updateMetricInstruments(): void {
     try {
-      this.instruments = new Instruments(this.meter);
+      // No meter provider: nothing to record, and no call needs following for metrics.
+      this.instruments = this.meter instanceof NOOP_METER_CLASS ? undefined : new Instruments(this.meter);
     } catch (err) {
       this.instruments = undefined;
       logger.error('could not create metric instruments; no metrics', err);
@@ -419,7 +393,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   }
 
   private traceCall(spec: OperationSpec, resource: unknown, original: AnyFunction, args: unknown[]): unknown {
-    let started: { call: Call; ctx: Context; args: unknown[] } | undefined;
+    let started: { call: Call | undefined; ctx: Context } | undefined;
     try {
       started = this.startCall(spec, resource, args);
     } catch (err) {
@@ -427,9 +401,10 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     }
     if (!started) return original.apply(resource, args);
     const { call, ctx } = started;
+    if (!call) return context.with(ctx, () => original.apply(resource, args));
     let result: unknown;
     try {
-      result = context.with(ctx, () => original.apply(resource, started.args));
+      result = context.with(ctx, () => original.apply(resource, args));
     } catch (error) {
       call.finish({ kind: 'error', error });
       throw error;
@@ -443,74 +418,67 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     }
   }
 
-  private startCall(
-    spec: OperationSpec,
-    resource: unknown,
-    args: unknown[],
-  ): { call: Call; ctx: Context; args: unknown[] } {
+  /**
+   * Starts the span. The attributes a sampler may read are given at the start (cached per
+   * operation, client, model and streaming); the rest are built only for a span that records.
+   * When nothing records (no recording span, no-op meter), no call is followed at all: the SDK's
+   * objects are not touched and only the context (for the trace headers) is set. The arguments
+   * go to the SDK unchanged: the trace headers are added when it sends (propagation.ts).
+   */
+  private startCall(spec: OperationSpec, resource: unknown, args: unknown[]): { call: Call | undefined; ctx: Context } {
     const config = this.resolved;
     const { params, streaming, responseId, conversationId } = spec.read(args);
-    const isCreate = spec === CREATE;
     const model = typeof params?.model === 'string' ? params.model : undefined;
-    const otel = config.semconvMode === 'otel' && isCreate;
-    const base = spec.underBaseName ? `${config.spanName}${spec.spanSuffix}` : spec.spanSuffix;
-    const plainName = otel ? (model ? `${GEN_AI_OPERATION_CHAT} ${model}` : GEN_AI_OPERATION_CHAT) : base;
-    const streamingName = otel || !isCreate ? plainName : `${base}.stream`;
-
-    const shared: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: otel ? GEN_AI_OPERATION_CHAT : spec.operation,
-      [ATTR_GEN_AI_PROVIDER_NAME]: config.system,
-      ...serverAttributes((resource as ClientLike | undefined)?._client?.baseURL),
-    };
-    // Metrics always carry the request model; spans only when captured (or in semconv mode).
-    const metricAttributes: Attributes = model ? { ...shared, [ATTR_GEN_AI_REQUEST_MODEL]: model } : shared;
-
-    const attributes: Attributes = {
-      ...(otel ? metricAttributes : shared),
-      [ATTR_GEN_AI_SYSTEM]: config.system,
-      [ATTR_BUD_OPERATION]: spec.operation,
-      [ATTR_OPENAI_API_TYPE]: 'responses',
-      [ATTR_BUD_STREAM]: streaming,
-    };
-    const conversation = conversationAttributes(params ?? (conversationId ? { conversation: conversationId } : undefined));
-    Object.assign(attributes, conversation);
-    if (streaming) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
-    if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
-    if (params) Object.assign(attributes, requestAttributes(params, config.inputFields, config.maxContentLength));
+    const start = this.startAttributes.get(spec, config, (resource as ClientLike | undefined)?._client?.baseURL, model, streaming);
 
     const parent = context.active();
     // One clock for the span and the duration metric: both start and end at performance.now() times.
     const startedAt = performance.now();
     const span = this.tracer.startSpan(
-      streaming ? streamingName : plainName,
-      { kind: SpanKind.CLIENT, attributes, links: this.recent.linkTo(responseId), startTime: startedAt },
+      streaming ? start.streamingName : start.plainName,
+      // A copy: a tracer may add to the attributes it is given (Sentry's does).
+      { kind: SpanKind.CLIENT, attributes: { ...start.span }, links: this.recent.linkTo(responseId), startTime: epochMillis(startedAt) },
       parent,
     );
+    const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
+    const recording = span.isRecording();
+    if (!recording && !this.instruments) return { call: undefined, ctx };
+
+    let conversationKnown = false;
+    if (recording) {
+      const attributes: Attributes = {};
+      const conversation = conversationAttributes(params ?? (conversationId ? { conversation: conversationId } : undefined));
+      conversationKnown = ATTR_GEN_AI_CONVERSATION_ID in conversation;
+      Object.assign(attributes, conversation);
+      if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
+      if (params) Object.assign(attributes, requestAttributes(params, config.inputFields, config.maxContentLength));
+      span.setAttributes(attributes);
+    }
     const hookInfo: HookInfo = { operation: spec.operation, responseId, conversationId };
-    if (config.requestHook) {
+    if (config.requestHook && recording) {
       try {
         config.requestHook(span, params ?? {}, hookInfo);
       } catch (err) {
         logger.error('requestHook threw', err);
       }
     }
-    const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
+    const isCreate = spec === CREATE;
     const call = new Call({
       span,
+      recording,
       hookInfo,
       startedAt,
       config,
       instruments: this.instruments,
       streaming,
-      metricAttributes,
-      plainName,
-      streamingName,
+      metricAttributes: start.metric,
+      plainName: start.plainName,
+      streamingName: start.streamingName,
       generates: isCreate || spec.operation === 'compact',
-      conversationKnown: ATTR_GEN_AI_CONVERSATION_ID in conversation,
+      conversationKnown,
       onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
     });
-    // The arguments go to the SDK unchanged: the trace headers are added when it sends (propagation.ts).
-    return { call, ctx, args };
+    return { call, ctx };
   }
 
   private rememberBackground(response: ResponseLike, spanContext: SpanContext): void {

@@ -27,6 +27,15 @@ export function parseBooleanWord(raw: string | undefined): boolean | undefined {
   return undefined;
 }
 
+/**
+ * Epoch milliseconds (fractional) of a `performance.now()` time. Span times are given in epoch
+ * milliseconds, which every tracer understands (the OpenTelemetry SDK also takes `performance.now()`
+ * values; other tracers, such as Sentry's, read any number as an epoch time).
+ */
+export function epochMillis(performanceTime: number): number {
+  return performance.timeOrigin + performanceTime;
+}
+
 /** This package's diagnostics: the global `diag`, every line prefixed with the package's name. */
 export const logger: Pick<DiagLogger, 'error' | 'warn' | 'info' | 'debug'> = {
   error: (message, ...args) => diag.error(`${PACKAGE_NAME}: ${message}`, ...args),

@@ -4,6 +4,7 @@ import { computeCost, priceFor } from '../src/mapping/cost';
 import { errorType, errorTypeOfPayload } from '../src/mapping/errors';
 import { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from '../src/mapping/fields';
 import { finishReasons } from '../src/mapping/finish-reasons';
+import { withoutRepeatedUsage } from '../src/mapping/gateway-headers';
 import { conversationId, requestAttributes } from '../src/mapping/request';
 import { outputText, responseAttributes, toolCalls } from '../src/mapping/response';
 
@@ -234,5 +235,16 @@ describe('attributes: error.type', () => {
     assert.equal(errorTypeOfPayload({ code: 'rate_limit_exceeded' }), 'rate_limit_exceeded');
     assert.equal(errorTypeOfPayload({ error: { code: 'server_error' } }), 'server_error');
     assert.equal(errorTypeOfPayload(null), '_OTHER');
+  });
+});
+
+describe('gateway token headers', () => {
+  it('are kept only where they differ from the usage', () => {
+    const gateway = { 'bud.gateway.input_tokens': 5, 'bud.gateway.output_tokens': 9, 'bud.gateway.project_id': 'p' };
+    assert.deepEqual(withoutRepeatedUsage(gateway, { input_tokens: 5, output_tokens: 7 }), {
+      'bud.gateway.output_tokens': 9,
+      'bud.gateway.project_id': 'p',
+    });
+    assert.deepEqual(withoutRepeatedUsage(gateway, undefined), gateway);
   });
 });

@@ -195,6 +195,7 @@ describe('stream wrapper properties (fast-check)', () => {
           span,
           startedAt: performance.now(),
           hookInfo: { operation: 'responses' },
+          recording: true,
           config,
           instruments: undefined,
           streaming: true,

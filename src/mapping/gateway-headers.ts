@@ -2,6 +2,7 @@
  * The Bud gateway's response headers and the `bud.gateway.*` attributes they become.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { ResponseUsage } from '../types';
 
 /** Headers of the Bud gateway's responses and the attributes they become. */
 export const GATEWAY_HEADERS: Readonly<Record<string, { attribute: string; numeric: boolean }>> = Object.freeze({
@@ -34,3 +35,23 @@ export function gatewayHeaderAttributes(headers: { get(name: string): string | n
   return out;
 }
 
+
+/** The gateway's token counts that repeat the response's own usage (same span, same number). */
+const REPEATS: ReadonlyArray<[string, keyof ResponseUsage]> = [
+  ['bud.gateway.input_tokens', 'input_tokens'],
+  ['bud.gateway.output_tokens', 'output_tokens'],
+  ['bud.gateway.total_tokens', 'total_tokens'],
+];
+
+/** `gateway` without the token counts that equal the usage's (they only repeat `gen_ai.usage.*`). */
+export function withoutRepeatedUsage(gateway: Attributes, usage: ResponseUsage | null | undefined): Attributes {
+  if (!usage) return gateway;
+  let out: Attributes | undefined;
+  for (const [attribute, field] of REPEATS) {
+    if (gateway[attribute] !== undefined && gateway[attribute] === usage[field]) {
+      out ??= { ...gateway };
+      delete out[attribute];
+    }
+  }
+  return out ?? gateway;
+}

@@ -96,10 +96,9 @@ export const REQUEST_MAP: Readonly<Record<string, RequestMapper>> = Object.freez
   text: budContent('text'),
 });
 
-/** The param a field name reads: `prompt.variables` reads `prompt`. */
-function paramName(field: string): string {
-  return field === 'prompt.variables' ? 'prompt' : field;
-}
+/** The field `prompt.variables` reads the param `prompt` (recorded whole, with its variables). */
+const PROMPT = 'prompt';
+const PROMPT_VARIABLES = 'prompt.variables';
 
 /** Attributes of the request params for the chosen field names. */
 export function requestAttributes(
@@ -108,11 +107,12 @@ export function requestAttributes(
   maxContentLength: number,
 ): Attributes {
   const out: Attributes = {};
-  for (const field of fields) {
-    const value = params[paramName(field)];
+  // The params' own keys (a handful) rather than every field of the policy.
+  for (const key of Object.keys(params)) {
+    const value = params[key];
     if (value === undefined) continue;
-    const mapper = REQUEST_MAP[field] ?? budContent(field);
-    mapper(value, out, maxContentLength);
+    if (fields.has(key)) (REQUEST_MAP[key] ?? budContent(key))(value, out, maxContentLength);
+    if (key === PROMPT && fields.has(PROMPT_VARIABLES)) REQUEST_MAP[PROMPT_VARIABLES](value, out, maxContentLength);
   }
   return out;
 }
