@@ -1,10 +1,7 @@
 /*
- * The child of the paired measurement (see paired.ts): sets up one configuration, builds the
- * four variants around the same unpatched `create`, runs the rounds and sends the per-round
- * figures back.
+ * The child of the paired measurement (see paired.ts): sets up one configuration and its four
+ * variants (paired-setup.ts), runs the rounds and sends the per-round figures back.
  */
-import { metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
-import { floorWrapper, type CreateFunction } from './floor';
 import {
   ENV_PAIRED,
   PAIRED_VARIANTS,
@@ -16,108 +13,13 @@ import {
   type PairedWorkload,
   type RoundSeries,
 } from './paired';
-import { packageVersion, requireFrom } from './paths';
-import { loadOpenAI } from './setup';
-import { setUpTelemetry, type Telemetry } from './telemetry';
-import { bind, createCall, gatewayClient, syntheticCall, syntheticClient, syntheticEvents, type Call, type OpenAIPackage } from './workloads';
+import { makeCalls, setUpVariants } from './paired-setup';
+import { packageVersion } from './paths';
+import type { Call } from './workloads';
 
 function send(message: PairedMessage): void {
   if (!process.send) throw new Error('paired child must be started with an IPC channel');
   process.send(message);
-}
-
-interface ModuleDefinition {
-  name: string;
-  patch?: (exports: unknown, version?: string) => unknown;
-  unpatch?: (exports: unknown, version?: string) => unknown;
-}
-
-/** What both instrumentations offer (InstrumentationBase). */
-interface Instrumentation {
-  setTracerProvider(provider: TracerProvider): void;
-  setMeterProvider(provider: MeterProvider): void;
-  getModuleDefinitions(): ModuleDefinition[];
-}
-
-type Wrapped = CreateFunction & { __wrapped?: boolean; __original?: unknown };
-
-function responsesPrototype(pkg: OpenAIPackage): { create: Wrapped } {
-  return pkg.OpenAI.Responses.prototype as { create: Wrapped };
-}
-
-/**
- * Patches the loaded openai module with one instrumentation's own module definition, keeps the
- * wrapper it put on `Responses.prototype.create`, and unpatches again: the instrumentation stays
- * enabled, and the prototype holds the unpatched `create` for the next one. Fails unless the
- * wrapper wraps exactly `original`.
- */
-function wrapperOf(instrumentation: Instrumentation, openaiModule: unknown, pkg: OpenAIPackage, original: CreateFunction, name: string): CreateFunction {
-  const definition = instrumentation.getModuleDefinitions().find((d) => d.name === 'openai');
-  if (!definition?.patch || !definition.unpatch) throw new Error(`${name}: no module definition for openai`);
-  const proto = responsesPrototype(pkg);
-  definition.patch(openaiModule, pkg.version);
-  const wrapper = proto.create;
-  if (wrapper === original || wrapper.__original !== original) throw new Error(`${name}: create() was not wrapped around the unpatched function`);
-  definition.unpatch(openaiModule, pkg.version);
-  if (proto.create !== original) throw new Error(`${name}: unpatch did not restore create()`);
-  return wrapper;
-}
-
-interface Variants {
-  pkg: OpenAIPackage;
-  telemetry: Telemetry | undefined;
-  create: Record<PairedVariant, CreateFunction>;
-}
-
-async function setUp(job: PairedJob): Promise<Variants> {
-  const telemetry = job.config === 'no-provider' ? undefined : setUpTelemetry('work', { logs: job.config === 'sdk+logs' });
-  // openai is loaded before any instrumentation exists, so nothing patches it on load.
-  const pkg = loadOpenAI('work');
-  const openaiModule: unknown = requireFrom('work')('openai');
-  const original = responsesPrototype(pkg).create;
-  if (original.__wrapped === true) throw new Error('create() is already wrapped');
-
-  const { BudResponsesInstrumentation } = await import('../src');
-  const ours = new BudResponsesInstrumentation() as unknown as Instrumentation;
-  const { OpenAIInstrumentation } = requireFrom('work')('@opentelemetry/instrumentation-openai') as { OpenAIInstrumentation: new () => Instrumentation };
-  const official = new OpenAIInstrumentation();
-  // The providers are given explicitly, as NodeSDK's registerInstrumentations does: the SDK's, or
-  // without one, the global (no-op) providers of each instrumentation's own API copy. The official
-  // instrumentation finds the LoggerProvider globally.
-  const workApi = requireFrom('work')('@opentelemetry/api') as { trace: typeof trace; metrics: typeof metrics };
-  const providers = (api: { trace: typeof trace; metrics: typeof metrics }) => ({
-    tracer: (telemetry?.tracerProvider as TracerProvider | undefined) ?? api.trace.getTracerProvider(),
-    meter: (telemetry?.meterProvider as MeterProvider | undefined) ?? api.metrics.getMeterProvider(),
-  });
-  const main = providers({ trace, metrics });
-  for (const [instrumentation, p] of [[ours, main], [official, providers(workApi)]] as const) {
-    instrumentation.setTracerProvider(p.tracer);
-    instrumentation.setMeterProvider(p.meter);
-  }
-  const tracerProvider = main.tracer;
-  const meterProvider = main.meter;
-  return {
-    pkg,
-    telemetry,
-    create: {
-      bare: original,
-      floor: floorWrapper(original, tracerProvider, meterProvider),
-      ours: wrapperOf(ours, openaiModule, pkg, original, 'ours'),
-      official: wrapperOf(official, openaiModule, pkg, original, 'official'),
-    },
-  };
-}
-
-type Calls = Record<PairedWorkload, Record<PairedVariant, Call>>;
-
-function makeCalls(variants: Variants, job: PairedJob): Calls {
-  const network = gatewayClient(variants.pkg, job.gatewayUrl);
-  const synthetic = syntheticClient(variants.pkg, syntheticEvents(job.settings.streamEvents));
-  const calls = (make: (v: PairedVariant) => Call) => Object.fromEntries(PAIRED_VARIANTS.map((v) => [v, make(v)])) as Record<PairedVariant, Call>;
-  return {
-    create: calls((v) => createCall(bind(network, variants.create[v]))),
-    stream: calls((v) => syntheticCall(bind(synthetic, variants.create[v]))),
-  };
 }
 
 interface Totals {
@@ -167,8 +69,8 @@ function emptySeries(): Record<PairedWorkload, Record<PairedVariant, RoundSeries
 async function main(): Promise<void> {
   const job = JSON.parse(process.env[ENV_PAIRED] ?? 'null') as PairedJob | null;
   if (!job) throw new Error(`${ENV_PAIRED} must be set`);
-  const variants = await setUp(job);
-  const calls = makeCalls(variants, job);
+  const variants = await setUpVariants(job.config);
+  const calls = makeCalls(variants, job.gatewayUrl, job.settings.streamEvents);
   const series = emptySeries();
   const callsPerVariant: Record<PairedWorkload, number> = { create: 0, stream: 0 };
   let streamEvents = 0;
