@@ -51,7 +51,7 @@ export interface PairedTable {
 }
 
 const TRIM = 0.1;
-const RESAMPLES = 2000;
+const RESAMPLES = 1000;
 
 export function trimmedMean(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;

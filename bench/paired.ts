@@ -9,11 +9,13 @@
  *   ours      BudResponsesInstrumentation's wrapper (patch() on the loaded module, kept, unpatched)
  *   official  @opentelemetry/instrumentation-openai's wrapper, obtained the same way
  *
- * and runs them in rounds: in every round, each workload gives every variant `calls` calls, in
- * two halves placed ABBA-wise (the variant order forward, then backward; the order rotates by
- * one every round, so every variant takes every position). Per half the child reads
+ * and runs them in rounds: in a round, a workload gives every variant `calls` calls in two
+ * halves placed ABBA-wise (the variant order forward, then backward; the order rotates by one
+ * every round, so every variant takes every position). Per half the child reads
  * `process.cpuUsage()` and the wall clock; a round's figure is the per-call mean of its two
- * halves. Differences are paired by round (report: paired-report.ts).
+ * halves. Differences are paired by round (report: paired-report.ts). The default is 2 calls
+ * per round (halves of one call: A B C D D C B A), many rounds: on a loaded machine, per-call
+ * interleaving gave intervals about half as wide as halves of 4 calls for the same calls.
  *
  * Configurations: `sdk` (tracer provider with a BatchSpanProcessor, meter provider with a
  * periodic reader, AsyncLocalStorage context manager, W3C propagators; no LoggerProvider),
@@ -42,8 +44,8 @@ export const PAIRED_CONFIG_TITLES: Record<PairedConfigName, string> = {
 };
 
 export interface PairedSettings {
-  /** Measured rounds per configuration. */
-  rounds: number;
+  /** Measured rounds per configuration, by workload (the stream rounds are spread evenly among the create rounds). */
+  rounds: Record<PairedWorkload, number>;
   /** Unmeasured rounds first (JIT, connection pool, lazy initialisation). */
   warmupRounds: number;
   /** Calls per variant per round, by workload (even: two ABBA halves). */

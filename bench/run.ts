@@ -184,7 +184,8 @@ async function pairedPhase(config: BenchConfig, gateway: GatewayLike): Promise<N
   const timer = setInterval(() => gateway.reset(), 250);
   try {
     for (const name of PAIRED_CONFIGS) {
-      log(`paired ${name}: ${config.paired.rounds} rounds x ${config.paired.calls.create} creates + ${config.paired.calls.stream} streams per variant`);
+      const { rounds, calls } = config.paired;
+      log(`paired ${name}: ${rounds.create} rounds x ${calls.create} creates, ${rounds.stream} rounds x ${calls.stream} streams, per variant`);
       results.push(await runPairedConfig({ config: name, settings: config.paired, gatewayUrl: gateway.url }, log));
     }
   } finally {

@@ -106,7 +106,7 @@ type Sizes = Omit<BenchConfig, 'pin' | 'phases'>;
 
 const QUICK: Sizes = {
   quick: true,
-  paired: { rounds: 20, warmupRounds: 2, calls: { create: 8, stream: 2 }, streamEvents: 10_000 },
+  paired: { rounds: { create: 100, stream: 20 }, warmupRounds: 4, calls: { create: 2, stream: 2 }, streamEvents: 10_000 },
   minRounds: 3,
   maxRounds: 40,
   budgetSeconds: 16,
@@ -120,10 +120,10 @@ const QUICK: Sizes = {
 
 const FULL: Sizes = {
   quick: false,
-  paired: { rounds: 200, warmupRounds: 5, calls: { create: 16, stream: 2 }, streamEvents: 10_000 },
+  paired: { rounds: { create: 800, stream: 120 }, warmupRounds: 20, calls: { create: 2, stream: 2 }, streamEvents: 10_000 },
   minRounds: 24,
   maxRounds: 3000,
-  budgetSeconds: 120,
+  budgetSeconds: 90,
   warmupRounds: 3,
   forks: 6,
   calls: { create: 6, stream: 2, synthetic: 2 },
@@ -132,16 +132,27 @@ const FULL: Sizes = {
   heapCalls: 10_000,
 };
 
+/** BENCH_LONG=1: about three times the measured calls of the default run (~20-25 min). */
+const LONG: Sizes = {
+  ...FULL,
+  paired: { ...FULL.paired, rounds: { create: 3000, stream: 400 } },
+  budgetSeconds: 270,
+  forks: 8,
+};
+
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
-  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
-  const base = quick ? QUICK : FULL;
+  const flag = (name: string) => env[name] === '1' || env[name] === 'true';
+  const base = flag('BENCH_QUICK') ? QUICK : flag('BENCH_LONG') ? LONG : FULL;
   const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
   return {
     ...base,
     phases: phasesFrom(env),
     paired: {
       ...base.paired,
-      rounds: numberFrom(env, 'BENCH_PAIRED_ROUNDS', base.paired.rounds),
+      rounds: {
+        create: numberFrom(env, 'BENCH_PAIRED_ROUNDS', base.paired.rounds.create),
+        stream: numberFrom(env, 'BENCH_PAIRED_STREAM_ROUNDS', base.paired.rounds.stream),
+      },
       calls: {
         create: even(numberFrom(env, 'BENCH_PAIRED_CALLS', base.paired.calls.create)),
         stream: even(numberFrom(env, 'BENCH_PAIRED_STREAM_CALLS', base.paired.calls.stream)),
