@@ -3,7 +3,7 @@
  *
  * Runs one variant's workload in a child process under `node --cpu-prof`, then prints where
  * the CPU time went: the top functions by self time; the wrapper's own functions (build/src,
- * or the floor's build/bench/floor.js) by self and inclusive time, and their hottest lines
+ * the floor's build/bench/floor.js or the official instrumentation) by self and inclusive time, and their hottest lines
  * mapped back to the .ts sources; and the self time of everything the wrapper calls (the OTel
  * SDK included, the wrapped openai method excluded).
  *
@@ -187,14 +187,14 @@ function summarize(file: string): void {
   const floor = `${ROOT}/build/bench/floor.js`;
   const ours = (frame: CallFrame) => {
     const file = frame.url.replace(/^file:\/\//, '');
-    return file.startsWith(own) || file === floor;
+    return file.startsWith(own) || file === floor || file.includes('/@opentelemetry/instrumentation-openai/');
   };
   console.log(`profile ${file}: ${(totalUs / 1000).toFixed(0)} ms sampled`);
   console.log('\ntop self time, all code:');
   console.log(top(byLabel(profile, self, () => true), totalUs, 25).join('\n'));
-  console.log('\nthe wrapper (build/src or the floor), self time:');
+  console.log('\nthe wrapper (build/src, the floor or the official instrumentation), self time:');
   console.log(top(byLabel(profile, self, ours), totalUs, 20).join('\n'));
-  console.log('\nthe wrapper (build/src or the floor), inclusive time:');
+  console.log('\nthe wrapper (build/src, the floor or the official instrumentation), inclusive time:');
   console.log(top(byLabel(profile, inclusiveTimes(profile, self), ours), totalUs, 20).join('\n'));
   console.log('\nthe wrapper, hottest source lines (self time):');
   console.log(hotLines(profile, ours, totalUs, 25).join('\n'));
