@@ -11,7 +11,8 @@
  *
  * Streams end at their natural end (the `response.completed` event gives the usage); aborts,
  * early `break` and errors inside a stream are not followed, which a real instrumentation must
- * do. Nothing is cached between calls. It is a reference for the paired measurement
+ * do. Only the parsed base URL is kept between calls; every attribute object is built per call.
+ * It is a reference for the paired measurement
  * (paired.ts), not an instrumentation.
  */
 import { context, propagation, SpanKind, trace, SpanStatusCode, type Attributes, type Histogram, type MeterProvider, type Span, type TracerProvider } from '@opentelemetry/api';
@@ -37,10 +38,18 @@ interface ClientOwner {
   _client?: { baseURL?: string };
 }
 
+const servers = new Map<string, { address: string; port: number }>();
+
+/** `server.address` and `server.port` of the client's base URL, parsed once per URL. */
 function serverOf(owner: unknown): { address: string; port: number } {
   const baseURL = (owner as ClientOwner | undefined)?._client?.baseURL ?? 'https://api.openai.com/v1';
-  const url = new URL(baseURL);
-  return { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443 };
+  let server = servers.get(baseURL);
+  if (!server) {
+    const url = new URL(baseURL);
+    server = { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443 };
+    servers.set(baseURL, server);
+  }
+  return server;
 }
 
 function startAttributes(params: Record<string, unknown>, server: { address: string; port: number }): Attributes {
