@@ -41,11 +41,30 @@ async function timeHalf(call: Call, calls: number, into: Totals): Promise<void> 
   into.events = events;
 }
 
-/** The variant order of a round: rotated by the round number. */
+/** A small deterministic PRNG (xorshift32), so a run's orders can be reproduced. */
+function xorshift(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The variant order of a round, shuffled (Fisher-Yates, seeded by the round): every variant
+ * gets every position and every neighbour, so whatever a call leaves behind (garbage to
+ * collect) does not always land on the same variant.
+ */
 function order(round: number): PairedVariant[] {
-  const n = PAIRED_VARIANTS.length;
-  const shift = ((round % n) + n) % n;
-  return [...PAIRED_VARIANTS.slice(shift), ...PAIRED_VARIANTS.slice(0, shift)];
+  const random = xorshift(0x2545f491 ^ Math.imul(round + 1000, 2654435761));
+  const out = [...PAIRED_VARIANTS];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as PairedVariant, out[i] as PairedVariant];
+  }
+  return out;
 }
 
 /** One workload of one round: forward half, backward half (ABBA). */

@@ -35,7 +35,7 @@ export interface PairedRow {
   wallRatio?: Estimate;
   /** Stream workload: added CPU per event, ns (the call's fixed cost included). */
   addedCpuNsPerEvent?: Estimate;
-  /** With an SDK: added CPU / the floor's added CPU (absent for bare and floor). */
+  /** With an SDK: added CPU / the floor's added CPU (absent for bare, bare-aa and floor). */
   vsFloor?: Estimate;
 }
 
@@ -112,7 +112,7 @@ function row(variant: PairedVariant, series: Record<PairedVariant, RoundSeries>,
     wallRatio: bootstrap(n, (pick) => 1 + trimmedMean(pick(dWall)) / trimmedMean(pick(bare.wallUs))),
   };
   if (events > 0) out.addedCpuNsPerEvent = bootstrap(n, (pick) => (1000 * trimmedMean(pick(dCpu))) / events);
-  if (withSdk && variant !== 'floor') out.vsFloor = bootstrap(n, (pick) => trimmedMean(pick(dCpu)) / trimmedMean(pick(dFloor)));
+  if (withSdk && variant !== 'floor' && variant !== 'bare-aa') out.vsFloor = bootstrap(n, (pick) => trimmedMean(pick(dCpu)) / trimmedMean(pick(dFloor)));
   return out;
 }
 

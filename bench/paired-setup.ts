@@ -86,6 +86,7 @@ export async function setUpVariants(config: PairedConfigName): Promise<Variants>
     telemetry,
     create: {
       bare: original,
+      'bare-aa': original,
       floor: floorWrapper(original, tracerProvider, meterProvider),
       ours: wrapperOf(ours, openaiModule, pkg, original, 'ours'),
       official: wrapperOf(official, openaiModule, pkg, original, 'official'),

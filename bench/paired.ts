@@ -4,14 +4,17 @@
  * the official instrumentation supports):
  *
  *   bare      the unpatched `create` itself
+ *   bare-aa   the same function again: the A/A check (its "added" figures show the noise)
  *   floor     floor.ts: startSpan + 12 attributes, context.with, W3C injection, 8 response
  *             attributes, end(), 3 histogram records
  *   ours      BudResponsesInstrumentation's wrapper (patch() on the loaded module, kept, unpatched)
  *   official  @opentelemetry/instrumentation-openai's wrapper, obtained the same way
  *
  * and runs them in rounds: in a round, a workload gives every variant `calls` calls in two
- * halves placed ABBA-wise (the variant order forward, then backward; the order rotates by one
- * every round, so every variant takes every position). Per half the child reads
+ * halves placed ABBA-wise (the variant order forward, then backward; the order is shuffled
+ * every round, seeded, so every variant takes every position and has every neighbour: with a
+ * fixed rotation each variant kept the same neighbours, and an A/A pair showed the one next to
+ * `ours` paying ~30 µs of its garbage collection). Per half the child reads
  * `process.cpuUsage()` and the wall clock; a round's figure is the per-call mean of its two
  * halves. Differences are paired by round (report: paired-report.ts). The default is 2 calls
  * per round (halves of one call: A B C D D C B A), many rounds: on a loaded machine, per-call
@@ -29,12 +32,12 @@ import { fork } from 'node:child_process';
 import * as path from 'node:path';
 
 export type PairedConfigName = 'sdk' | 'sdk+logs' | 'no-provider';
-export type PairedVariant = 'bare' | 'floor' | 'ours' | 'official';
+export type PairedVariant = 'bare' | 'bare-aa' | 'floor' | 'ours' | 'official';
 /** `create`: non-streaming over the loopback gateway. `stream`: the synthetic in-process Stream. */
 export type PairedWorkload = 'create' | 'stream';
 
 export const PAIRED_CONFIGS: readonly PairedConfigName[] = ['sdk', 'sdk+logs', 'no-provider'];
-export const PAIRED_VARIANTS: readonly PairedVariant[] = ['bare', 'floor', 'ours', 'official'];
+export const PAIRED_VARIANTS: readonly PairedVariant[] = ['bare', 'bare-aa', 'floor', 'ours', 'official'];
 export const PAIRED_WORKLOADS: readonly PairedWorkload[] = ['create', 'stream'];
 
 export const PAIRED_CONFIG_TITLES: Record<PairedConfigName, string> = {

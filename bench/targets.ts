@@ -39,6 +39,12 @@ function find(tables: readonly PairedTable[], config: PairedConfigName, workload
   return table && row ? { table, row } : undefined;
 }
 
+/** The A/A pair of the same table (`bare-aa` − `bare`): how far two identical variants drift apart. */
+function aa(tables: readonly PairedTable[], config: PairedConfigName, workload: PairedWorkload): string {
+  const e = find(tables, config, workload, 'bare-aa')?.row.addedCpuUs;
+  return e ? `; A/A ${interval(e, 1, true)} µs/call` : '';
+}
+
 /** Met when value ≤ limit (or < limit when `strict`). */
 function judge(e: Estimate, limit: number, strict = false): { met: boolean; straddles: boolean } {
   const within = (v: number) => (strict ? v < limit : v <= limit);
@@ -52,7 +58,8 @@ function noProvider(tables: readonly PairedTable[]): TargetResult[] {
   const official = find(tables, 'no-provider', 'create', 'official')?.row;
   const value =
     `CPU ${interval(ratio, 3)} (${interval(ours.row.addedCpuUs, 1, true)} µs/call); wall ${interval(ours.row.wallRatio, 3)}` +
-    (official?.cpuRatio ? `; official: CPU ${interval(official.cpuRatio, 3)}` : '');
+    (official?.cpuRatio ? `; official: CPU ${interval(official.cpuRatio, 3)}` : '') +
+    aa(tables, 'no-provider', 'create');
   return [{ id: 'a', target: `enabled, no provider: CPU per call ≤ ${LIMITS.noProviderRatio}x bare`, scope: 'paired, no-provider, create', value, ...judge(ratio, LIMITS.noProviderRatio) }];
 }
 
@@ -65,7 +72,7 @@ function versusFloor(tables: readonly PairedTable[]): TargetResult[] {
     const ours = find(tables, config, 'create', 'ours')?.row;
     const floor = find(tables, config, 'create', 'floor')?.row;
     if (!ours?.vsFloor || !floor) return [];
-    const value = `${interval(ours.vsFloor, 2)} x the floor: ours ${interval(ours.addedCpuUs, 1, true)} µs/call, floor ${interval(floor.addedCpuUs, 1, true)} µs/call`;
+    const value = `${interval(ours.vsFloor, 2)} x the floor: ours ${interval(ours.addedCpuUs, 1, true)} µs/call, floor ${interval(floor.addedCpuUs, 1, true)} µs/call${aa(tables, config, 'create')}`;
     return [{ id: 'b', target: `added CPU per non-streaming call ≤ ${LIMITS.floorMultiple}x the floor's`, scope: `paired, ${config}, create`, value, ...judge(ours.vsFloor, LIMITS.floorMultiple) }];
   });
 }
@@ -76,7 +83,7 @@ function versusOfficial(tables: readonly PairedTable[]): TargetResult[] {
     const official = find(tables, config, 'create', 'official')?.row;
     const diff = found?.table.oursMinusOfficialCpuUs;
     if (!found || !official || !diff) return [];
-    const value = `ours − official ${interval(diff, 1, true)} µs/call: ours ${interval(found.row.addedCpuUs, 1, true)}, official ${interval(official.addedCpuUs, 1, true)}`;
+    const value = `ours − official ${interval(diff, 1, true)} µs/call: ours ${interval(found.row.addedCpuUs, 1, true)}, official ${interval(official.addedCpuUs, 1, true)}${aa(tables, config, 'create')}`;
     return [{ id: 'c', target: 'added CPU below the official instrumentation’s', scope: `paired, ${config}, create`, value, ...judge(diff, 0, true) }];
   });
 }
