@@ -14,7 +14,7 @@
  * halves placed ABBA-wise (the variant order forward, then backward; the order is shuffled
  * every round, seeded, so every variant takes every position and has every neighbour: with a
  * fixed rotation each variant kept the same neighbours, and an A/A pair showed the one next to
- * `ours` paying ~30 µs of its garbage collection). Per half the child reads
+ * `ours` ~30 µs dearer, most likely paying for its garbage collection). Per half the child reads
  * `process.cpuUsage()` and the wall clock; a round's figure is the per-call mean of its two
  * halves. Differences are paired by round (report: paired-report.ts). The default is 2 calls
  * per round (halves of one call: A B C D D C B A), many rounds: on a loaded machine, per-call
