@@ -16,7 +16,7 @@ interface WorkPackage {
 
 /**
  * openai 6 (the newest major the official instrumentation supports), the official
- * instrumentation, and the OTel API/SDK line it requires (api 1.10 and the 3.x SDK).
+ * instrumentation, and the OTel API/SDK line it requires (api 1.10 and the 3.x SDK, logs included).
  */
 export const WORK_PACKAGES: readonly WorkPackage[] = [
   { name: 'openai', spec: 'openai@^6', prefix: '6.' },
@@ -26,6 +26,8 @@ export const WORK_PACKAGES: readonly WorkPackage[] = [
   { name: '@opentelemetry/sdk-metrics', spec: '@opentelemetry/sdk-metrics@^3', prefix: '3.' },
   { name: '@opentelemetry/context-async-hooks', spec: '@opentelemetry/context-async-hooks@^3', prefix: '3.' },
   { name: '@opentelemetry/core', spec: '@opentelemetry/core@^3', prefix: '3.' },
+  // The LoggerProvider of the paired measurement's "with logs" configuration.
+  { name: '@opentelemetry/sdk-logs', spec: '@opentelemetry/sdk-logs@^3', prefix: '3.' },
 ];
 
 function missingPackages(): WorkPackage[] {

@@ -1,5 +1,5 @@
 /* Markdown tables of the results: readable in a terminal and pasteable into bench/README.md. */
-import type { HeapRow, TargetResult, VariantRow, WorkloadReport } from './report';
+import type { HeapRow, VariantRow, WorkloadReport } from './report';
 
 function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -72,10 +72,6 @@ export function heapTable(rows: readonly HeapRow[]): string {
     ['variant', 'calls', 'heapUsed before MB', 'heapUsed after MB', 'growth MB'],
     lines,
   )}`;
-}
-
-export function targetLines(targets: readonly TargetResult[]): string {
-  return targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.target} [${t.variant}]: ${t.value}`).join('\n');
 }
 
 export function variantLegend(rows: ReadonlyArray<{ id: string; label: string; detail: string }>): string {

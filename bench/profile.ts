@@ -1,11 +1,15 @@
 /*
  * `node build/bench/profile.js <variant> <workload> [calls]`
  *
- * Runs one variant's workload (ids from variants.ts, workloads create | stream | synthetic) in a
- * child process under `node --cpu-prof`, then prints where the CPU time went: the top functions
- * by self time; this package's own functions (build/src) by self and inclusive time, and its
- * hottest lines mapped back to src/*.ts; and the self time of everything this package calls
- * (the OTel SDK included, the wrapped openai method excluded).
+ * Runs one variant's workload in a child process under `node --cpu-prof`, then prints where
+ * the CPU time went: the top functions by self time; the wrapper's own functions (build/src,
+ * the floor's build/bench/floor.js or the official instrumentation) by self and inclusive time, and their hottest lines
+ * mapped back to the .ts sources; and the self time of everything the wrapper calls (the OTel
+ * SDK included, the wrapped openai method excluded).
+ *
+ * Variants: the ids of variants.ts (one process per variant, workloads create | stream |
+ * synthetic), or a paired variant `<bare|floor|ours|official>@<sdk|sdk+logs|no-provider>`
+ * (paired-setup.ts, openai 6; workloads create | synthetic).
  * Profiles are kept in bench/.work/profiles/ (open them in Chrome DevTools or VS Code).
  */
 import { fork } from 'node:child_process';
@@ -13,6 +17,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startGateway } from '../gateway/server';
 import { ROOT, WORK_DIR } from './paths';
+import { PAIRED_CONFIGS, PAIRED_VARIANTS, type PairedConfigName, type PairedVariant } from './paired';
+import { makeCalls, setUpVariants } from './paired-setup';
 import type { WorkloadName } from './protocol';
 import { prepareVariant } from './setup';
 import { originalLine } from './sourcemap';
@@ -49,25 +55,43 @@ interface Args {
   calls: number;
 }
 
+function pairedVariant(id: string): { variant: PairedVariant; config: PairedConfigName } | undefined {
+  const [variant, config] = id.split('@');
+  const v = PAIRED_VARIANTS.find((x) => x === variant);
+  const c = PAIRED_CONFIGS.find((x) => x === config);
+  return v && c ? { variant: v, config: c } : undefined;
+}
+
 function parseArgs(argv: readonly string[]): Args {
   const [variant = 'ours7', workload = 'synthetic', calls] = argv;
-  if (!VARIANTS.some((v) => v.id === variant)) throw new Error(`unknown variant ${variant}`);
+  if (!VARIANTS.some((v) => v.id === variant) && !pairedVariant(variant)) throw new Error(`unknown variant ${variant}`);
   if (workload !== 'create' && workload !== 'stream' && workload !== 'synthetic') throw new Error(`unknown workload ${workload}`);
   return { variant, workload, calls: Number(calls ?? (workload === 'create' ? 3000 : workload === 'stream' ? 300 : 60)) };
 }
 
-/** Child side: set the variant up in this process and run the workload. */
-async function profiled(args: Args): Promise<void> {
+/** The workload's call and a flush, set up in this process. */
+async function prepare(args: Args, gatewayUrl: string): Promise<{ call: () => Promise<number>; flush: () => Promise<void> }> {
+  const paired = pairedVariant(args.variant);
+  if (paired) {
+    const variants = await setUpVariants(paired.config);
+    const calls = makeCalls(variants, gatewayUrl, SYNTHETIC_EVENTS);
+    return { call: calls[args.workload === 'create' ? 'create' : 'stream'][paired.variant], flush: async () => variants.telemetry?.flush() };
+  }
   const spec = VARIANTS.find((v) => v.id === args.variant);
   if (!spec) throw new Error(`unknown variant ${args.variant}`);
-  const gateway = await startGateway();
   const variant = await prepareVariant(spec);
-  const call = makeWorkloads(variant.pkg, gateway.url, syntheticEvents(SYNTHETIC_EVENTS)).calls[args.workload];
+  return { call: makeWorkloads(variant.pkg, gatewayUrl, syntheticEvents(SYNTHETIC_EVENTS)).calls[args.workload], flush: async () => variant.telemetry?.flush() };
+}
+
+/** Child side: set the variant up in this process and run the workload. */
+async function profiled(args: Args): Promise<void> {
+  const gateway = await startGateway();
+  const { call, flush } = await prepare(args, gateway.url);
   for (let i = 0; i < args.calls; i++) {
     await call();
     if (i % 50 === 0) gateway.reset();
   }
-  await variant.telemetry?.flush();
+  await flush();
   await gateway.close();
 }
 
@@ -160,19 +184,23 @@ function summarize(file: string): void {
   const self = selfTimes(profile);
   const totalUs = [...self.values()].reduce((a, b) => a + b, 0);
   const own = `${ROOT}/build/src/`;
-  const ours = (frame: CallFrame) => frame.url.replace(/^file:\/\//, '').startsWith(own);
+  const floor = `${ROOT}/build/bench/floor.js`;
+  const ours = (frame: CallFrame) => {
+    const file = frame.url.replace(/^file:\/\//, '');
+    return file.startsWith(own) || file === floor || file.includes('/@opentelemetry/instrumentation-openai/');
+  };
   console.log(`profile ${file}: ${(totalUs / 1000).toFixed(0)} ms sampled`);
   console.log('\ntop self time, all code:');
   console.log(top(byLabel(profile, self, () => true), totalUs, 25).join('\n'));
-  console.log('\nthis package (build/src), self time:');
+  console.log('\nthe wrapper (build/src, the floor or the official instrumentation), self time:');
   console.log(top(byLabel(profile, self, ours), totalUs, 20).join('\n'));
-  console.log('\nthis package (build/src), inclusive time:');
+  console.log('\nthe wrapper (build/src, the floor or the official instrumentation), inclusive time:');
   console.log(top(byLabel(profile, inclusiveTimes(profile, self), ours), totalUs, 20).join('\n'));
-  console.log('\nthis package, hottest source lines (self time):');
+  console.log('\nthe wrapper, hottest source lines (self time):');
   console.log(hotLines(profile, ours, totalUs, 25).join('\n'));
   const attributable = underOurs(profile, self, ours);
   const attributableUs = [...attributable.values()].reduce((a, b) => a + b, 0);
-  console.log(`\nself time of everything called from this package (${((100 * attributableUs) / totalUs).toFixed(1)}% of all):`);
+  console.log(`\nself time of everything called from the wrapper (${((100 * attributableUs) / totalUs).toFixed(1)}% of all):`);
   console.log(top(byLabel(profile, attributable, () => true), totalUs, 25).join('\n'));
 }
 

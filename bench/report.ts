@@ -2,10 +2,10 @@
  * Turns raw batches into the figures the benchmark reports, per workload and variant:
  *   - the median per-call time (wall clock) and the median client CPU time per call;
  *   - against the bare client of the same openai major, and against the SDK-only control:
- *     ratio of medians, per-round paired ratio, added µs per call and ns per stream event;
+ *     ratio of medians (with a 95% interval over forks), added µs per call and ns per stream event;
  *   - in patched children, the in-process A/B: patched vs unpatched `create` alternating call
  *     by call in the same process (median of the paired differences);
- * plus heap growth, and the targets evaluated as pass/fail lines.
+ * plus heap growth. The targets are evaluated in targets.ts.
  */
 import type { Batch, HeapSample, Measurements } from './measure';
 import { AA_VARIANT, type Timings, type VariantSpec, type WorkloadName } from './protocol';
@@ -16,10 +16,6 @@ export interface Comparison {
   against: string;
   /** median / median of the reference (all samples). */
   ratio: number;
-  /** Median over rounds of (batch median / the reference's batch median in that round). */
-  pairedRatio: number;
-  /** Interquartile range of those per-round ratios. */
-  pairedRatioIqr: [number, number];
   /** The ratio of medians within each fork (each fork is a fresh set of processes). */
   forkRatios: number[];
   /**
@@ -79,13 +75,6 @@ export interface HeapRow {
   growthMB: number;
 }
 
-export interface TargetResult {
-  target: string;
-  variant: string;
-  value: string;
-  pass: boolean;
-}
-
 export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
   create: '1. non-streaming create (loopback gateway)',
   stream: '2. stream of 200 deltas, fully consumed (loopback gateway)',
@@ -100,17 +89,6 @@ function wall(batches: readonly Batch[]): number[] {
 
 function cpu(batches: readonly Batch[]): number[] {
   return batches.flatMap((b) => b.calls.cpuUs);
-}
-
-/** Per-round ratio of batch medians, paired by round with the reference's batches. */
-function roundRatios(batches: readonly Batch[], reference: readonly Batch[]): number[] {
-  const byRound = new Map(reference.map((b) => [b.round, median(b.calls.ns)]));
-  const out: number[] = [];
-  for (const batch of batches) {
-    const other = byRound.get(batch.round);
-    if (other) out.push(median(batch.calls.ns) / other);
-  }
-  return out;
 }
 
 /** Two-sided 95% Student t quantiles by degrees of freedom (1..10); beyond that ~2. */
@@ -135,13 +113,10 @@ function ci95(values: readonly number[]): number {
 function comparison(against: string, batches: readonly Batch[], reference: readonly Batch[], events: number): Comparison {
   const own = median(wall(batches));
   const ref = median(wall(reference));
-  const ratios = roundRatios(batches, reference);
   const perFork = forkRatios(batches, reference);
   return {
     against,
     ratio: own / ref,
-    pairedRatio: median(ratios),
-    pairedRatioIqr: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
     forkRatios: perFork,
     ratioCi95: ci95(perFork),
     addedUsPerCall: (own - ref) / NS_PER_US,
@@ -225,83 +200,4 @@ export function heapRows(specs: readonly VariantSpec[], samples: readonly HeapSa
     afterMB: s.afterBytes / 1e6,
     growthMB: (s.afterBytes - s.beforeBytes) / 1e6,
   }));
-}
-
-// ------------------------------------------------------------------------------ targets
-
-function workload(reports: readonly WorkloadReport[], name: WorkloadName): WorkloadReport | undefined {
-  return reports.find((r) => r.name === name);
-}
-
-function rowOf(reports: readonly WorkloadReport[], name: WorkloadName, id: string): VariantRow | undefined {
-  return workload(reports, name)?.rows.find((row) => row.id === id);
-}
-
-function signedFixed(value: number, digits: number): string {
-  return `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
-}
-
-function noiseNote(reports: readonly WorkloadReport[], name: WorkloadName): string {
-  const floor = workload(reports, name)?.noiseFloor;
-  return floor === undefined ? '' : `; A/A ${signedFixed(100 * floor.deviation, 1)}% ±${(100 * floor.ci95).toFixed(1)}%`;
-}
-
-function ciText(c: Comparison): string {
-  return Number.isNaN(c.ratioCi95) ? '' : ` ±${c.ratioCi95.toFixed(3)}`;
-}
-
-function abNote(row: VariantRow): string {
-  const ab = row.inProcess;
-  return ab ? `; in-process A/B ${ab.ratio.toFixed(4)} (${signedFixed(ab.addedUsPerCall, 1)} us)` : '';
-}
-
-function ratioTarget(reports: readonly WorkloadReport[], target: string, id: string, limit: number): TargetResult[] {
-  const row = rowOf(reports, 'create', id);
-  const c = row?.vsBare;
-  if (!row || !c) return [];
-  const value = `${c.ratio.toFixed(4)}${ciText(c)} (${signedFixed(c.addedUsPerCall, 1)} us)${abNote(row)}${noiseNote(reports, 'create')}`;
-  return [{ target, variant: id, value, pass: c.ratio <= limit }];
-}
-
-/** The wrapper's own cost per event: wrapped vs unwrapped Stream in the same process (A/B). */
-function perEventTarget(reports: readonly WorkloadReport[], id: string): TargetResult[] {
-  const row = rowOf(reports, 'synthetic', id);
-  const own = row?.inProcess?.addedNsPerEvent;
-  if (!row || own === undefined) return [];
-  const control = row.vsControl?.addedNsPerEvent;
-  const bare = row.vsBare?.addedNsPerEvent;
-  const others = [
-    control === undefined ? '' : `vs SDK-only process ${(control / NS_PER_US).toFixed(3)}`,
-    bare === undefined ? '' : `vs bare process ${(bare / NS_PER_US).toFixed(3)} (SDK cost included)`,
-  ].filter(Boolean);
-  const value = `${(own / NS_PER_US).toFixed(3)} us/event in-process A/B (${others.join(', ')})`;
-  return [{ target: 'stream wrapper adds <= 0.5 us per event', variant: id, value, pass: own <= 500 }];
-}
-
-function versusOfficial(reports: readonly WorkloadReport[]): TargetResult[] {
-  const ours = rowOf(reports, 'create', 'ours6');
-  const official = rowOf(reports, 'create', 'official6');
-  if (!ours?.inProcess || !official?.inProcess) return [];
-  const cross = ours.vsBare && official.vsBare ? `; vs bare6 process: ours ${signedFixed(ours.vsBare.addedUsPerCall, 1)} us, official ${signedFixed(official.vsBare.addedUsPerCall, 1)} us` : '';
-  const value = `in-process A/B: ours ${signedFixed(ours.inProcess.addedUsPerCall, 1)} us, official ${signedFixed(official.inProcess.addedUsPerCall, 1)} us${cross}`;
-  return [{ target: 'non-streaming: ours adds less time than official', variant: 'ours6 vs official6', value, pass: ours.inProcess.addedUsPerCall < official.inProcess.addedUsPerCall }];
-}
-
-function heapTargets(rows: readonly HeapRow[]): TargetResult[] {
-  return rows
-    .filter((r) => r.id.startsWith('ours'))
-    .map((r) => ({ target: `heap growth <= 5 MB after ${r.calls} streamed calls`, variant: r.id, value: `${r.growthMB.toFixed(2)} MB`, pass: r.growthMB <= 5 }));
-}
-
-export function evaluateTargets(reports: readonly WorkloadReport[], heap: readonly HeapRow[]): TargetResult[] {
-  return [
-    ...ratioTarget(reports, 'non-streaming ours/bare <= 1.03', 'ours7', 1.03),
-    ...ratioTarget(reports, 'non-streaming ours/bare <= 1.03', 'ours6', 1.03),
-    ...versusOfficial(reports),
-    ...perEventTarget(reports, 'ours7'),
-    ...perEventTarget(reports, 'ours6'),
-    ...ratioTarget(reports, 'disabled instrumentation / bare <= 1.01', 'ours7-disabled', 1.01),
-    ...ratioTarget(reports, 'enabled, no provider / bare <= 1.01', 'ours7-noprovider', 1.01),
-    ...heapTargets(heap),
-  ];
 }

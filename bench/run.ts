@@ -1,8 +1,10 @@
 /*
- * `npm run bench`: the overhead benchmark of issue 6. Installs the openai 6 side into
- * bench/.work when missing, starts the embedded gateway, times every variant (one child
- * process each, driven round-robin), measures heap growth, prints the tables and the targets,
- * and writes bench/results.json (bench/results.quick.json with BENCH_QUICK=1).
+ * `npm run bench`: the overhead benchmark (issues 6 and 14). Installs the openai 6 side into
+ * bench/.work when missing, starts the embedded gateway, then runs three phases: the paired
+ * in-process measurement (one process per SDK configuration holding bare, floor, ours and the
+ * official instrumentation around the same unpatched `create`), the cross-process comparison
+ * (one child process per variant, driven round-robin) and the heap growth; prints the tables
+ * and the targets, and writes bench/results.json (bench/results.local.json for a quick or partial run).
  * See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,12 +13,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startGateway } from '../gateway/server';
 import { ensureWorkPackages } from './deps';
-import { heapTable, targetLines, variantLegend, workloadTable } from './format';
-import { measureHeap, measureTimings, WORKLOADS, type TelemetryCheck, type TimingRun } from './measure';
+import { heapTable, variantLegend, workloadTable } from './format';
+import { measureHeap, measureTimings, WORKLOADS, type GatewayLike, type TelemetryCheck, type TimingRun } from './measure';
+import { PAIRED_CONFIGS, runPairedConfig, type PairedResult } from './paired';
+import { pairedTableText, pairedTables, pairedTelemetryText, type PairedTable } from './paired-report';
 import { BENCH_DIR, RESULTS_FILE, ROOT } from './paths';
 import type { ChildInfo, VariantSpec } from './protocol';
-import { evaluateTargets, heapRows, workloadReports, type HeapRow, type TargetResult, type WorkloadReport } from './report';
-import { benchConfig, VARIANTS, type BenchConfig } from './variants';
+import { heapRows, workloadReports, type HeapRow, type WorkloadReport } from './report';
+import { evaluateTargets, targetLines, type TargetResult } from './targets';
+import { benchConfig, PHASES, VARIANTS, type BenchConfig } from './variants';
 
 const log = (line: string): void => console.log(line);
 
@@ -88,50 +93,107 @@ interface TimingMeta {
   loadAverageAfter: number[];
 }
 
+interface PairedMeta {
+  seconds: number;
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
+}
+
 interface Report {
   config: BenchConfig;
-  timing: TimingMeta;
+  paired?: { meta: PairedMeta; results: PairedResult[]; tables: PairedTable[] };
+  timing?: TimingMeta;
   packages: Record<string, VariantPackages>;
   workloads: WorkloadReport[];
   heap: HeapRow[];
   targets: TargetResult[];
 }
 
+const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+
+/** Recording variants that exported nothing in a paired SDK process. */
+function pairedWarnings(results: readonly PairedResult[]): string[] {
+  const scopes = ['bench-floor', '@budecosystem/instrumentation-responses', '@opentelemetry/instrumentation-openai'];
+  return results
+    .filter((r) => r.config !== 'no-provider')
+    .flatMap((r) => [
+      ...scopes.filter((scope) => !r.info.spansByScope[scope]).map((scope) => `paired ${r.config}: no spans from ${scope}`),
+      ...(r.config === 'sdk+logs' && r.info.logRecords === 0 ? ['paired sdk+logs: no log records'] : []),
+    ]);
+}
+
+function printPaired(paired: NonNullable<Report['paired']>): void {
+  const m = paired.meta;
+  log(`\nPAIRED IN-PROCESS MEASUREMENT (openai ${paired.results[0]?.info.openaiVersion ?? '?'}; ${m.seconds.toFixed(0)} s; load average ${load(m.loadAverageBefore)} -> ${load(m.loadAverageAfter)})`);
+  log('Added figures are against bare in the same process and rounds: 10%-trimmed mean over rounds, 95% bootstrap interval.');
+  for (const table of paired.tables) log(`\n${pairedTableText(table)}`);
+  log(`\n${pairedTelemetryText(paired.results)}`);
+}
+
 function printReport(report: Report): void {
-  const legend = VARIANTS.map((spec) => ({ id: spec.id, label: spec.label, detail: legendDetail(spec, report.packages[spec.id]) }));
   log('');
-  const t = report.timing;
-  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   log(`node ${process.version} on ${String(machine().cpu)} (${os.cpus().length} cores)${report.config.quick ? ' -- QUICK RUN' : ''}`);
-  log(`${t.rounds} measured rounds in ${t.seconds.toFixed(0)} s (${report.config.forks} forks${t.pinned ? ', CPU-pinned' : ''}); load average ${load(t.loadAverageBefore)} -> ${load(t.loadAverageAfter)}`);
-  log('');
-  log(variantLegend(legend));
-  for (const workload of report.workloads) log(`\n${workloadTable(workload)}`);
-  log(`\n${heapTable(report.heap)}`);
+  if (report.paired) printPaired(report.paired);
+  const t = report.timing;
+  if (t) {
+    const legend = VARIANTS.map((spec) => ({ id: spec.id, label: spec.label, detail: legendDetail(spec, report.packages[spec.id]) }));
+    log(`\nONE PROCESS PER VARIANT: ${t.rounds} measured rounds in ${t.seconds.toFixed(0)} s (${report.config.forks} forks${t.pinned ? ', CPU-pinned' : ''}); load average ${load(t.loadAverageBefore)} -> ${load(t.loadAverageAfter)}`);
+    log('');
+    log(variantLegend(legend));
+    for (const workload of report.workloads) log(`\n${workloadTable(workload)}`);
+  }
+  if (report.heap.length > 0) log(`\n${heapTable(report.heap)}`);
   log(`\nTargets (benchmark figures, not assertions):\n${targetLines(report.targets)}`);
-  for (const warning of sanityWarnings(report.packages)) log(`WARNING ${warning}`);
+  for (const warning of warnings(report)) log(`WARNING ${warning}`);
+}
+
+function warnings(report: Report): string[] {
+  return [...(report.timing ? sanityWarnings(report.packages) : []), ...pairedWarnings(report.paired?.results ?? [])];
 }
 
 function writeResults(report: Report): string {
-  const file = report.config.quick ? path.join(BENCH_DIR, 'results.quick.json') : RESULTS_FILE;
+  // Only a full run of every phase replaces the committed results.
+  const complete = !report.config.quick && report.config.phases.length === PHASES.length;
+  const file = complete ? RESULTS_FILE : path.join(BENCH_DIR, 'results.local.json');
   const json = {
-    benchmark: '@budecosystem/instrumentation-responses overhead (issue 6)',
+    benchmark: '@budecosystem/instrumentation-responses overhead (issues 6 and 14)',
     date: new Date().toISOString(),
     machine: machine(),
     package: { name: '@budecosystem/instrumentation-responses', version: ownVersion(), source: sourceInfo() },
     config: report.config,
+    paired: report.paired && { meta: report.paired.meta, info: report.paired.results.map((r) => ({ config: r.config, seconds: r.seconds, ...r.info })), tables: report.paired.tables },
     timing: report.timing,
     variants: VARIANTS,
     packages: report.packages,
     workloads: report.workloads,
     heap: report.heap,
     targets: report.targets,
-    warnings: sanityWarnings(report.packages),
+    warnings: warnings(report),
   };
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(json, null, 2)}\n`);
   renameSync(tmp, file);
   return file;
+}
+
+async function pairedPhase(config: BenchConfig, gateway: GatewayLike): Promise<NonNullable<Report['paired']>> {
+  const started = Date.now();
+  const loadAverageBefore = os.loadavg();
+  const results: PairedResult[] = [];
+  // The gateway records every request; keep its memory flat while the calls go by.
+  const timer = setInterval(() => gateway.reset(), 250);
+  try {
+    for (const name of PAIRED_CONFIGS) {
+      const { rounds, calls } = config.paired;
+      log(`paired ${name}: ${rounds.create} rounds x ${calls.create} creates, ${rounds.stream} rounds x ${calls.stream} streams, per variant`);
+      results.push(await runPairedConfig({ config: name, settings: config.paired, gatewayUrl: gateway.url }, log));
+    }
+  } finally {
+    clearInterval(timer);
+    gateway.reset();
+  }
+  const meta = { seconds: (Date.now() - started) / 1000, loadAverageBefore, loadAverageAfter: os.loadavg() };
+  return { meta, results, tables: pairedTables(results) };
 }
 
 async function main(): Promise<void> {
@@ -140,18 +202,27 @@ async function main(): Promise<void> {
   ensureWorkPackages(log);
   const gateway = await startGateway();
   try {
-    const timing = await measureTimings(VARIANTS, config, gateway, log);
-    log('measuring heap growth');
-    const heap = heapRows(VARIANTS, await measureHeap(VARIANTS, config, gateway, log));
-    const workloads = workloadReports(VARIANTS, WORKLOADS, timing.measurements);
-    const meta: TimingMeta = {
+    const paired = config.phases.includes('paired') ? await pairedPhase(config, gateway) : undefined;
+    const timing = config.phases.includes('processes') ? await measureTimings(VARIANTS, config, gateway, log) : undefined;
+    if (config.phases.includes('heap')) log('measuring heap growth');
+    const heap = config.phases.includes('heap') ? heapRows(VARIANTS, await measureHeap(VARIANTS, config, gateway, log)) : [];
+    const workloads = timing ? workloadReports(VARIANTS, WORKLOADS, timing.measurements) : [];
+    const meta: TimingMeta | undefined = timing && {
       rounds: timing.rounds,
       seconds: timing.seconds,
       pinned: timing.pinned,
       loadAverageBefore: timing.loadBefore,
       loadAverageAfter: timing.loadAfter,
     };
-    const report: Report = { config, timing: meta, packages: packagesByVariant(timing), workloads, heap, targets: evaluateTargets(workloads, heap) };
+    const report: Report = {
+      config,
+      ...(paired ? { paired } : {}),
+      ...(meta ? { timing: meta } : {}),
+      packages: timing ? packagesByVariant(timing) : {},
+      workloads,
+      heap,
+      targets: evaluateTargets(paired?.tables ?? [], workloads, heap),
+    };
     printReport(report);
     const file = writeResults(report);
     log(`\nwrote ${path.relative(ROOT, file)} in ${((Date.now() - started) / 1000).toFixed(0)} s total`);

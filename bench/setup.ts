@@ -3,7 +3,7 @@
  * then the instrumentation, then `openai` (so the instrumentation's require hook patches it).
  */
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
-import { packageVersion, requireFrom } from './paths';
+import { packageVersion, requireFrom, type ModuleRoot } from './paths';
 import type { VariantSpec } from './protocol';
 import { setUpTelemetry, type Telemetry } from './telemetry';
 import type { CreateFunction, OpenAIPackage } from './workloads';
@@ -38,12 +38,13 @@ async function newInstrumentation(spec: VariantSpec): Promise<InstrumentationLik
   return new BudResponsesInstrumentation();
 }
 
-function loadOpenAI(spec: VariantSpec): OpenAIPackage {
-  const req = requireFrom(spec.openai);
+/** `openai` and the two SDK classes the workloads use, from one module root. */
+export function loadOpenAI(root: ModuleRoot): OpenAIPackage {
+  const req = requireFrom(root);
   const main = req('openai') as { OpenAI: OpenAIPackage['OpenAI'] };
   const { APIPromise } = req('openai/core/api-promise') as { APIPromise: OpenAIPackage['APIPromise'] };
   const { Stream } = req('openai/core/streaming') as { Stream: OpenAIPackage['Stream'] };
-  const version = packageVersion(spec.openai, 'openai') ?? 'unknown';
+  const version = packageVersion(root, 'openai') ?? 'unknown';
   return { version, OpenAI: main.OpenAI, APIPromise, Stream };
 }
 
@@ -80,7 +81,7 @@ export async function prepareVariant(spec: VariantSpec): Promise<PreparedVariant
     instrumentation.setTracerProvider(telemetry.tracerProvider as TracerProvider);
     instrumentation.setMeterProvider(telemetry.meterProvider as MeterProvider);
   }
-  const pkg = loadOpenAI(spec);
+  const pkg = loadOpenAI(spec.openai);
   if (spec.mode === 'disabled') instrumentation?.disable();
   const otel = { ...(telemetry?.versions ?? {}), ...instrumentationVersions(spec) };
   return { pkg, telemetry, patched: isPatched(pkg), original: originalCreate(pkg), otel };

@@ -20,6 +20,8 @@ interface ApiModule {
   propagation: { setGlobalPropagator(propagator: unknown): boolean };
   trace: { setGlobalTracerProvider(provider: unknown): boolean };
   metrics: { setGlobalMeterProvider(provider: unknown): boolean };
+  /** API 1.10 and later. */
+  logs?: { setGlobalLoggerProvider(provider: unknown): unknown };
 }
 
 interface Provider {
@@ -39,6 +41,11 @@ interface MetricsSdkModule {
   PeriodicExportingMetricReader: new (config: object) => unknown;
 }
 
+interface LogsSdkModule {
+  LoggerProvider: new (config: object) => Provider;
+  BatchLogRecordProcessor: new (options: object) => unknown;
+}
+
 interface CoreModule {
   CompositePropagator: new (config: { propagators: unknown[] }) => unknown;
   W3CTraceContextPropagator: Constructor<unknown>;
@@ -55,6 +62,10 @@ export interface Telemetry {
   /** Package versions of the SDK line in use. */
   versions: Record<string, string>;
   spansExported(): number;
+  /** Spans exported, by instrumentation scope name. */
+  spansByScope(): Record<string, number>;
+  /** Log records exported (0 without a LoggerProvider). */
+  logRecordsExported(): number;
   metricStreamsExported(): number;
   /** Exports whatever is queued (spans and a metric collection). */
   flush(): Promise<void>;
@@ -63,10 +74,34 @@ export interface Telemetry {
 type ExportCallback = (result: { code: number }) => void;
 const SUCCESS = { code: 0 };
 
+interface SpanLike {
+  instrumentationScope?: { name: string };
+  instrumentationLibrary?: { name: string };
+}
+
 class CountingSpanExporter {
   count = 0;
-  export(spans: readonly unknown[], done: ExportCallback): void {
+  readonly byScope: Record<string, number> = {};
+  export(spans: readonly SpanLike[], done: ExportCallback): void {
     this.count += spans.length;
+    for (const span of spans) {
+      const scope = (span.instrumentationScope ?? span.instrumentationLibrary)?.name ?? '?';
+      this.byScope[scope] = (this.byScope[scope] ?? 0) + 1;
+    }
+    done(SUCCESS);
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class CountingLogExporter {
+  count = 0;
+  export(records: readonly unknown[], done: ExportCallback): void {
+    this.count += records.length;
     done(SUCCESS);
   }
   shutdown(): Promise<void> {
@@ -142,25 +177,50 @@ function registerContext(root: ModuleRoot, api: ApiModule): void {
   api.context.with(api.context.active(), () => undefined);
 }
 
+/**
+ * A LoggerProvider with a BatchLogRecordProcessor and a counting exporter, registered globally
+ * (the official instrumentation emits log records through the global one). bench/.work only:
+ * the logs API is part of `@opentelemetry/api` from 1.10.
+ */
+function makeLoggerProvider(root: ModuleRoot, api: ApiModule, exporter: CountingLogExporter): Provider {
+  if (!api.logs) throw new Error(`@opentelemetry/api in ${root} has no logs API`);
+  const sdk = requireFrom(root)('@opentelemetry/sdk-logs') as LogsSdkModule;
+  const provider = new sdk.LoggerProvider({ processors: [new sdk.BatchLogRecordProcessor({ exporter })] });
+  api.logs.setGlobalLoggerProvider(provider);
+  return provider;
+}
+
+export interface TelemetryOptions {
+  /** Also set up and register a LoggerProvider (bench/.work's SDK line only). */
+  logs?: boolean;
+}
+
 /** Sets up and registers the SDK of one line; call before the instrumentation and `openai` load. */
-export function setUpTelemetry(root: ModuleRoot): Telemetry {
+export function setUpTelemetry(root: ModuleRoot, options: TelemetryOptions = {}): Telemetry {
   const api = requireFrom(root)('@opentelemetry/api') as ApiModule;
   registerContext(root, api);
   const spans = new CountingSpanExporter();
   const metrics = new CountingMetricExporter();
+  const logRecords = new CountingLogExporter();
   const tracerProvider = makeTracerProvider(root, spans);
   const meterProvider = makeMeterProvider(root, metrics);
+  const loggerProvider = options.logs === true ? makeLoggerProvider(root, api, logRecords) : undefined;
   api.trace.setGlobalTracerProvider(tracerProvider);
   api.metrics.setGlobalMeterProvider(meterProvider);
+  const versions = versionsOf(root);
+  if (loggerProvider) versions['@opentelemetry/sdk-logs'] = packageVersion(root, '@opentelemetry/sdk-logs') ?? 'missing';
   return {
     tracerProvider,
     meterProvider,
-    versions: versionsOf(root),
+    versions,
     spansExported: () => spans.count,
+    spansByScope: () => ({ ...spans.byScope }),
+    logRecordsExported: () => logRecords.count,
     metricStreamsExported: () => metrics.streams,
     flush: async () => {
       await tracerProvider.forceFlush();
       await meterProvider.forceFlush();
+      await loggerProvider?.forceFlush();
     },
   };
 }

@@ -3,6 +3,7 @@
  * the same openai major (`baseline`) and with the SDK-only control of the same major and SDK
  * line (`control`), all measured in the same rounds.
  */
+import type { PairedSettings } from './paired';
 import { AA_VARIANT, type VariantSpec, type WorkloadName } from './protocol';
 
 /**
@@ -54,8 +55,15 @@ export const VARIANTS: readonly VariantSpec[] = [
   oursWithoutSdk('ours7-noprovider', 'ours enabled, no provider, openai 7', 'no-provider'),
 ];
 
+/** `paired`: one process per SDK configuration, every variant in it (the targets); `processes`: one process per variant; `heap`. */
+export type Phase = 'paired' | 'processes' | 'heap';
+export const PHASES: readonly Phase[] = ['paired', 'processes', 'heap'];
+
 export interface BenchConfig {
   quick: boolean;
+  /** BENCH_PHASES=paired,heap runs only those (default: all). */
+  phases: readonly Phase[];
+  paired: PairedSettings;
   /** Measured rounds: at least `minRounds`, then more while the time budget lasts, up to `maxRounds`. */
   minRounds: number;
   maxRounds: number;
@@ -87,13 +95,69 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
+function phasesFrom(env: NodeJS.ProcessEnv): Phase[] {
+  const asked = (env.BENCH_PHASES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const unknown = asked.filter((p) => !(PHASES as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`BENCH_PHASES: unknown ${unknown.join(', ')} (known: ${PHASES.join(', ')})`);
+  return asked.length === 0 ? [...PHASES] : PHASES.filter((p) => asked.includes(p));
+}
+
+type Sizes = Omit<BenchConfig, 'pin' | 'phases'>;
+
+const QUICK: Sizes = {
+  quick: true,
+  paired: { rounds: { create: 100, stream: 20 }, warmupRounds: 4, calls: { create: 2, stream: 2 }, streamEvents: 10_000 },
+  minRounds: 3,
+  maxRounds: 40,
+  budgetSeconds: 16,
+  warmupRounds: 2,
+  forks: 2,
+  calls: { create: 6, stream: 2, synthetic: 2 },
+  primer: PRIMER,
+  heapWarmup: 50,
+  heapCalls: 500,
+};
+
+const FULL: Sizes = {
+  quick: false,
+  paired: { rounds: { create: 800, stream: 120 }, warmupRounds: 20, calls: { create: 2, stream: 2 }, streamEvents: 10_000 },
+  minRounds: 24,
+  maxRounds: 3000,
+  budgetSeconds: 90,
+  warmupRounds: 3,
+  forks: 6,
+  calls: { create: 6, stream: 2, synthetic: 2 },
+  primer: PRIMER,
+  heapWarmup: 500,
+  heapCalls: 10_000,
+};
+
+/** BENCH_LONG=1: about three times the measured calls of the default run (~20-25 min). */
+const LONG: Sizes = {
+  ...FULL,
+  paired: { ...FULL.paired, rounds: { create: 3000, stream: 400 } },
+  budgetSeconds: 270,
+  forks: 8,
+};
+
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
-  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
-  const base: Omit<BenchConfig, 'pin'> = quick
-    ? { quick, minRounds: 3, maxRounds: 40, budgetSeconds: 16, warmupRounds: 2, forks: 2, calls: { create: 6, stream: 2, synthetic: 2 }, primer: PRIMER, heapWarmup: 50, heapCalls: 500 }
-    : { quick, minRounds: 30, maxRounds: 3000, budgetSeconds: 270, warmupRounds: 3, forks: 8, calls: { create: 6, stream: 2, synthetic: 2 }, primer: PRIMER, heapWarmup: 500, heapCalls: 10_000 };
+  const flag = (name: string) => env[name] === '1' || env[name] === 'true';
+  const base = flag('BENCH_QUICK') ? QUICK : flag('BENCH_LONG') ? LONG : FULL;
+  const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
   return {
     ...base,
+    phases: phasesFrom(env),
+    paired: {
+      ...base.paired,
+      rounds: {
+        create: numberFrom(env, 'BENCH_PAIRED_ROUNDS', base.paired.rounds.create),
+        stream: numberFrom(env, 'BENCH_PAIRED_STREAM_ROUNDS', base.paired.rounds.stream),
+      },
+      calls: {
+        create: even(numberFrom(env, 'BENCH_PAIRED_CALLS', base.paired.calls.create)),
+        stream: even(numberFrom(env, 'BENCH_PAIRED_STREAM_CALLS', base.paired.calls.stream)),
+      },
+    },
     pin: env.BENCH_PIN === '1',
     budgetSeconds: numberFrom(env, 'BENCH_BUDGET_S', base.budgetSeconds),
     heapCalls: numberFrom(env, 'BENCH_HEAP_CALLS', base.heapCalls),

@@ -60,10 +60,10 @@ export function gatewayClient(pkg: OpenAIPackage, gatewayUrl: string): Client {
 }
 
 /** `responses.create` bound to a client: as loaded (a method call) or a given function (A/B). */
-type Create = (body: Record<string, unknown>, options?: Record<string, unknown>) => PromiseLike<unknown>;
+export type Create = (body: Record<string, unknown>, options?: Record<string, unknown>) => PromiseLike<unknown>;
 export type CreateFunction = (this: unknown, body: Record<string, unknown>, options?: Record<string, unknown>) => PromiseLike<unknown>;
 
-function bind(client: Client, fn: CreateFunction | undefined): Create {
+export function bind(client: Client, fn: CreateFunction | undefined): Create {
   if (!fn) return (body, options) => client.responses.create(body, options);
   return (body, options) => fn.call(client.responses, body, options);
 }
