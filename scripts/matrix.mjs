@@ -433,6 +433,21 @@ function planCells(opts, openaiEntries) {
   );
 }
 
+/**
+ * The openai a cell links: the project's own when the versions match (so that the libraries the
+ * project depends on, e.g. @openai/agents or @langchain/openai, load the very same openai as the
+ * tests and their tests run in that cell), else the matrix's install of that version.
+ */
+function cellOpenaiRoot(version) {
+  const own = path.join(PROJECT_MODULES, 'openai');
+  try {
+    if (JSON.parse(fs.readFileSync(path.join(own, 'package.json'), 'utf8')).version === version) return own;
+  } catch {
+    /* no project openai: the matrix's install */
+  }
+  return path.join(openaiDir(version), 'node_modules', 'openai');
+}
+
 /** A copy of the project with its own node_modules of symlinks; see the header comment. */
 function prepareCell(cell, openaiInstall, otel) {
   const dir = path.join(CELLS, cell.key);
@@ -458,7 +473,7 @@ function prepareCell(cell, openaiInstall, otel) {
     if (entry === '@opentelemetry' && !OTEL_LINES[cell.otelLine].project) continue;
     fs.symlinkSync(path.join(PROJECT_MODULES, entry), path.join(modules, entry));
   }
-  fs.symlinkSync(path.join(openaiInstall.dir, 'node_modules', 'openai'), path.join(modules, 'openai'));
+  fs.symlinkSync(cellOpenaiRoot(cell.openai.version), path.join(modules, 'openai'));
   if (!OTEL_LINES[cell.otelLine].project) {
     const scope = path.join(modules, '@opentelemetry');
     fs.mkdirSync(scope);
@@ -540,7 +555,7 @@ function writeSdkTraceBaseAlias(dir) {
 function checkLoaded(cell, loaded, otel) {
   const problems = [];
   const openaiRoots = loaded.filter((p) => p.name === 'openai');
-  const expectedOpenai = path.join(openaiDir(cell.openai.version), 'node_modules', 'openai');
+  const expectedOpenai = cellOpenaiRoot(cell.openai.version);
   if (openaiRoots.length !== 1) problems.push(`expected one openai copy, loaded ${openaiRoots.length}: ${openaiRoots.map((p) => p.root).join(', ')}`);
   for (const p of openaiRoots) {
     if (p.root !== expectedOpenai || p.version !== cell.openai.version) problems.push(`openai@${p.version} loaded from ${p.root}, expected ${cell.openai.version} from ${expectedOpenai}`);

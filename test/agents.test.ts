@@ -14,9 +14,9 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { z } from 'zod';
 import type * as AgentsModule from '@openai/agents';
-import { client, gateway, instrumentedSpans, testTracer, waitFor, finishedSpans } from './harness';
+import { client, gateway, instrumentedSpans, waitFor } from './harness';
 import { countInputTokens, FUNCTION_ARGUMENTS, type JsonRecord } from '../gateway/server';
-import { assertChildOf, offThenOn, skipUnlessOpenAI7, type Outcome } from './library-helpers';
+import { assertChildOf, offThenOn, skipUnlessOpenAI7, underParent, type Outcome } from './library-helpers';
 
 type Agents = typeof AgentsModule;
 
@@ -54,20 +54,6 @@ describe('with @openai/agents (Agents SDK 0.20, Responses model)', function () {
       },
     });
     return new agents.Agent({ name: 'Weather', instructions: 'Answer with the tool.', model, tools: [getWeather] });
-  }
-
-  /** Runs `fn` inside a test parent span; returns its result and the parent span. */
-  async function underParent<T>(fn: () => Promise<T>): Promise<{ result: T; parent: ReadableSpan }> {
-    const result = await testTracer.startActiveSpan('app', async (span) => {
-      try {
-        return await fn();
-      } finally {
-        span.end();
-      }
-    });
-    const parent = finishedSpans().find((s) => s.name === 'app');
-    assert.ok(parent, 'the test parent span');
-    return { result, parent };
   }
 
   function byStart(spans: ReadableSpan[]): ReadableSpan[] {

@@ -12,9 +12,9 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { z } from 'zod';
 import type * as LangChainOpenAI from '@langchain/openai';
-import { API_KEY, finishedSpans, gateway, instrumentedSpans, testTracer, waitFor } from './harness';
+import { API_KEY, gateway, instrumentedSpans, waitFor } from './harness';
 import { countInputTokens, FUNCTION_ARGUMENTS, type JsonRecord } from '../gateway/server';
-import { assertChildOf, hrNanos, offThenOn, outcome, skipUnlessOpenAI7, withoutInstrumentation } from './library-helpers';
+import { assertChildOf, hrNanos, offThenOn, outcome, skipUnlessOpenAI7, underParent, withoutInstrumentation } from './library-helpers';
 
 describe('with @langchain/openai ChatOpenAI (useResponsesApi)', function () {
   let lc: typeof LangChainOpenAI;
@@ -33,19 +33,6 @@ describe('with @langchain/openai ChatOpenAI (useResponsesApi)', function () {
       useResponsesApi: true,
       maxRetries: 0,
     });
-  }
-
-  async function underParent<T>(fn: () => Promise<T>): Promise<{ result: T; parent: ReadableSpan }> {
-    const result = await testTracer.startActiveSpan('app', async (span) => {
-      try {
-        return await fn();
-      } finally {
-        span.end();
-      }
-    });
-    const parent = finishedSpans().find((s) => s.name === 'app');
-    assert.ok(parent, 'the test parent span');
-    return { result, parent };
   }
 
   function theOnlySpan(name: string): ReadableSpan {

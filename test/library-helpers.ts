@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { gateway, instrumentation, OPENAI_VERSION } from './harness';
+import { finishedSpans, gateway, instrumentation, OPENAI_VERSION, testTracer } from './harness';
 
 /** Major of the installed openai (the matrix runs the suite with openai 4 to 7). */
 export const OPENAI_MAJOR = Number(OPENAI_VERSION.split('.')[0]);
@@ -80,4 +80,18 @@ export function assertChildOf(span: ReadableSpan, parent: ReadableSpan): void {
 /** Nanoseconds of an OpenTelemetry HrTime. */
 export function hrNanos(t: [number, number]): bigint {
   return BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
+}
+
+/** Runs `fn` inside a test parent span; returns its result and the parent span. */
+export async function underParent<T>(fn: () => Promise<T>): Promise<{ result: T; parent: ReadableSpan }> {
+  const result = await testTracer.startActiveSpan('app', async (span) => {
+    try {
+      return await fn();
+    } finally {
+      span.end();
+    }
+  });
+  const parent = finishedSpans().find((s) => s.name === 'app');
+  assert.ok(parent, 'the test parent span');
+  return { result, parent };
 }

@@ -17,6 +17,7 @@
  */
 import type { Params, ResponseLike } from '../types';
 import { cut, cutRule, isCredentialKey, keepFor, scrub, type CutRule, type Json, type JsonObject } from './content';
+import { isObject } from '../util';
 import { finishReasons } from './finish-reasons';
 
 type Part = JsonObject & { type: string };
@@ -33,10 +34,6 @@ type Ctx = CutRule;
 
 /** JSON Schema keywords whose string values are structure, not prose: never cut. */
 const SCHEMA_KEYWORDS: ReadonlySet<string> = new Set(['type', '$ref', '$id', '$schema', 'format', 'required', 'pattern']);
-
-function isObject(value: unknown): value is Item {
-  return typeof value === 'object' && value !== null;
-}
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;

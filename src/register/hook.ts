@@ -28,7 +28,13 @@ export function moduleRegister(): unknown {
  */
 export function registerOpenAIHook(register: unknown): HookResult {
   if (typeof register !== 'function') {
-    return { registered: false, reason: 'this Node.js has no module.register (needs 20.6 or later)' };
+    const runtime = typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'Deno' : typeof (globalThis as { Bun?: unknown }).Bun === 'object' ? 'Bun' : undefined;
+    return {
+      registered: false,
+      reason: runtime
+        ? `${runtime} has no module.register: ESM imports of openai are not hooked (use manuallyInstrument())`
+        : 'this Node.js has no module.register (needs 20.6 or later)',
+    };
   }
   try {
     (register as Register)(HOOK_SPECIFIER, pathToFileURL(__filename), { data: { include: [...HOOKED_MODULES] } });
