@@ -19,7 +19,6 @@ import {
   ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_REQUEST_STREAM,
-  ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
 } from './semconv';
 
@@ -270,7 +269,9 @@ export class Call {
 
     try {
       this.setup.instruments?.record({
-        attributes: this.metricAttributes(response, failure),
+        base: this.setup.metricAttributes,
+        responseModel: typeof response?.model === 'string' ? response.model : undefined,
+        failure,
         durationSeconds: (endAt - this.startedAt) / 1000,
         timeToFirstChunkSeconds: ttftSeconds,
         usage: this.setup.generates ? response?.usage : undefined,
@@ -362,10 +363,4 @@ export class Call {
     return price ? computeCost(price, response.usage) : undefined;
   }
 
-  private metricAttributes(response: ResponseLike | undefined, failure: string | undefined): Attributes {
-    const attributes: Attributes = { ...this.setup.metricAttributes };
-    if (typeof response?.model === 'string') attributes[ATTR_GEN_AI_RESPONSE_MODEL] = response.model;
-    if (failure) attributes[ATTR_ERROR_TYPE] = failure;
-    return attributes;
-  }
 }

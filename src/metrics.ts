@@ -6,6 +6,8 @@ import { ATTR_BUD_COST_CURRENCY } from './attribute-names';
 import type { Cost } from './internal-types';
 import type { ResponseUsage } from './types';
 import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_TOKEN_TYPE,
   DURATION_BUCKETS,
   GEN_AI_TOKEN_TYPE_INPUT,
@@ -19,15 +21,30 @@ import {
 export const METRIC_BUD_INFERENCE_COST = 'bud.inference.cost';
 
 export interface CallMeasurements {
-  /** Attributes shared by every instrument (operation, provider, models, server, error.type). */
-  attributes: Attributes;
+  /** The call's attributes known at its start (operation, provider, request model, server): a shared object. */
+  base: Readonly<Attributes>;
+  responseModel?: string;
+  /** `error.type`, on failure. */
+  failure?: string;
   durationSeconds: number;
   timeToFirstChunkSeconds?: number;
   usage?: ResponseUsage | null;
   cost?: Cost;
 }
 
+/** The attribute sets of one (base, response model, error type): every point's, and the token points'. */
+interface AttributeSets {
+  call: Attributes;
+  input: Attributes;
+  output: Attributes;
+}
+
+/** Distinct (response model, error type) pairs kept per base before that cache starts over. */
+const SETS_PER_BASE = 64;
+
 export class Instruments {
+  /** Built once per combination and reused: no object spread per call. */
+  private readonly sets = new WeakMap<object, Map<string, AttributeSets>>();
   private readonly duration: Histogram;
   private readonly tokens: Histogram;
   private readonly timeToFirstChunk: Histogram;
@@ -56,16 +73,35 @@ export class Instruments {
     });
   }
 
+  private attributeSets(base: Readonly<Attributes>, responseModel: string | undefined, failure: string | undefined): AttributeSets {
+    let byKey = this.sets.get(base);
+    if (!byKey) {
+      byKey = new Map();
+      this.sets.set(base, byKey);
+    }
+    const key = `${responseModel ?? ''}\u0000${responseModel === undefined ? 0 : 1}\u0000${failure ?? ''}`;
+    let sets = byKey.get(key);
+    if (!sets) {
+      const call: Attributes = { ...base };
+      if (responseModel !== undefined) call[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+      if (failure) call[ATTR_ERROR_TYPE] = failure;
+      sets = {
+        call,
+        input: { ...call, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_INPUT },
+        output: { ...call, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_OUTPUT },
+      };
+      if (byKey.size >= SETS_PER_BASE) byKey.clear();
+      byKey.set(key, sets);
+    }
+    return sets;
+  }
+
   record(m: CallMeasurements): void {
-    const { attributes } = m;
-    this.duration.record(m.durationSeconds, attributes);
-    if (m.timeToFirstChunkSeconds !== undefined) this.timeToFirstChunk.record(m.timeToFirstChunkSeconds, attributes);
-    if (typeof m.usage?.input_tokens === 'number') {
-      this.tokens.record(m.usage.input_tokens, { ...attributes, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_INPUT });
-    }
-    if (typeof m.usage?.output_tokens === 'number') {
-      this.tokens.record(m.usage.output_tokens, { ...attributes, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_OUTPUT });
-    }
-    if (m.cost) this.cost.add(m.cost.total, { ...attributes, [ATTR_BUD_COST_CURRENCY]: m.cost.currency });
+    const sets = this.attributeSets(m.base, m.responseModel, m.failure);
+    this.duration.record(m.durationSeconds, sets.call);
+    if (m.timeToFirstChunkSeconds !== undefined) this.timeToFirstChunk.record(m.timeToFirstChunkSeconds, sets.call);
+    if (typeof m.usage?.input_tokens === 'number') this.tokens.record(m.usage.input_tokens, sets.input);
+    if (typeof m.usage?.output_tokens === 'number') this.tokens.record(m.usage.output_tokens, sets.output);
+    if (m.cost) this.cost.add(m.cost.total, { ...sets.call, [ATTR_BUD_COST_CURRENCY]: m.cost.currency });
   }
 }

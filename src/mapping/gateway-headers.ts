@@ -36,22 +36,20 @@ export function gatewayHeaderAttributes(headers: { get(name: string): string | n
 }
 
 
-/** The gateway's token counts that repeat the response's own usage (same span, same number). */
-const REPEATS: ReadonlyArray<[string, keyof ResponseUsage]> = [
-  ['bud.gateway.input_tokens', 'input_tokens'],
-  ['bud.gateway.output_tokens', 'output_tokens'],
-  ['bud.gateway.total_tokens', 'total_tokens'],
-];
+/** The gateway's token counts, and the usage field each would repeat. */
+const REPEATS: Readonly<Record<string, keyof ResponseUsage>> = {
+  'bud.gateway.input_tokens': 'input_tokens',
+  'bud.gateway.output_tokens': 'output_tokens',
+  'bud.gateway.total_tokens': 'total_tokens',
+};
 
 /** `gateway` without the token counts that equal the usage's (they only repeat `gen_ai.usage.*`). */
 export function withoutRepeatedUsage(gateway: Attributes, usage: ResponseUsage | null | undefined): Attributes {
   if (!usage) return gateway;
-  let out: Attributes | undefined;
-  for (const [attribute, field] of REPEATS) {
-    if (gateway[attribute] !== undefined && gateway[attribute] === usage[field]) {
-      out ??= { ...gateway };
-      delete out[attribute];
-    }
+  const out: Attributes = {};
+  for (const key in gateway) {
+    const field = REPEATS[key];
+    if (field === undefined || gateway[key] !== usage[field]) out[key] = gateway[key];
   }
-  return out ?? gateway;
+  return out;
 }
