@@ -9,6 +9,7 @@ import { pinCoordinator, pinMeasuringChild, unpinCoordinator } from './affinity'
 import { VariantProcess } from './children';
 import type { ChildInfo, Timings, VariantSpec, WorkloadName } from './protocol';
 import type { BenchConfig } from './variants';
+import { xorshift } from './stats';
 
 export const WORKLOADS: readonly WorkloadName[] = ['create', 'stream', 'synthetic'];
 
@@ -43,17 +44,6 @@ export interface GatewayLike {
 }
 
 type Log = (line: string) => void;
-
-/** A small deterministic PRNG (xorshift32), so a run's variant orders can be reproduced. */
-function xorshift(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The order of the variants in one round, shuffled (Fisher-Yates, seeded by the round number).

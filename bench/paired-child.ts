@@ -16,6 +16,7 @@ import {
 import { makeCalls, setUpVariants } from './paired-setup';
 import { packageVersion } from './paths';
 import type { Call } from './workloads';
+import { xorshift } from './stats';
 
 function send(message: PairedMessage): void {
   if (!process.send) throw new Error('paired child must be started with an IPC channel');
@@ -39,17 +40,6 @@ async function timeHalf(call: Call, calls: number, into: Totals): Promise<void> 
   into.cpuUs += used.user + used.system;
   into.calls += calls;
   into.events = events;
-}
-
-/** A small deterministic PRNG (xorshift32), so a run's orders can be reproduced. */
-function xorshift(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -38,3 +38,14 @@ export function summarize(values: readonly number[]): Summary {
     p75: quantile(values, 0.75),
   };
 }
+
+/** A small deterministic PRNG (xorshift32), so a run's orders can be reproduced. */
+export function xorshift(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+}
