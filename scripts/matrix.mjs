@@ -449,7 +449,7 @@ function cellOpenaiRoot(version) {
 }
 
 /** A copy of the project with its own node_modules of symlinks; see the header comment. */
-function prepareCell(cell, openaiInstall, otel) {
+function prepareCell(cell, otel) {
   const dir = path.join(CELLS, cell.key);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -871,7 +871,7 @@ async function main() {
       });
       continue;
     }
-    prepareCell(cell, openaiInstall, cell.otel);
+    prepareCell(cell, cell.otel);
     runnable.push(cell);
   }
   const setupMs = Date.now() - started;
