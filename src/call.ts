@@ -53,8 +53,8 @@ export interface CallSetup {
   recording: boolean;
   /** `performance.now()` when the call started: the span's start time too. */
   startedAt: number;
-  /** What the hooks are told about the call. */
-  hookInfo: HookInfo;
+  /** What the hooks are told about the call (built only when a hook is configured). */
+  hookInfo: HookInfo | undefined;
   config: ResolvedConfig;
   instruments: Instruments | undefined;
   streaming: boolean;
@@ -321,7 +321,7 @@ export class Call {
       span.setStatus({ code: SpanStatusCode.OK });
     }
     span.setAttributes(attributes);
-    if (config.responseHook && response) {
+    if (config.responseHook && response && this.setup.hookInfo) {
       try {
         config.responseHook(span, response, this.setup.hookInfo);
       } catch (err) {

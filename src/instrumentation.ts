@@ -11,12 +11,16 @@ import {
   context,
   createNoopMeter,
   diag,
+  ProxyTracer,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
   SpanKind,
   trace,
   type Attributes,
   type Context,
   type Link,
   type SpanContext,
+  type Tracer,
 } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { Call } from './call';
@@ -43,6 +47,21 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The class of the API's no-op meter (what `this.meter` is with no meter provider). */
 const NOOP_METER_CLASS = createNoopMeter().constructor as new () => unknown;
+/** The class of the API's no-op tracer (what a proxy tracer uses while no provider is registered). */
+const NOOP_TRACER_CLASS = new ProxyTracerProvider().getDelegate().getTracer('noop').constructor as new () => unknown;
+
+/**
+ * Whether every span of `tracer` is a non-recording span carrying its parent's span context:
+ * the API's no-op tracer, or a proxy tracer whose provider has no delegate yet. A tracer of
+ * another API copy is not recognised (its calls take the full path).
+ */
+export function isNoopTracer(tracer: Tracer): boolean {
+  if (tracer instanceof NOOP_TRACER_CLASS) return true;
+  if (!(tracer instanceof ProxyTracer)) return false;
+  // The proxy's own lookup (it keeps the delegate once the provider has one).
+  const current = (tracer as unknown as { _getTracer?: () => Tracer })._getTracer;
+  return typeof current === 'function' && current.call(tracer) instanceof NOOP_TRACER_CLASS;
+}
 
 /** The openai versions with a Responses API that this package hooks. */
 export const SUPPORTED_OPENAI_VERSIONS = '>=4.87.0 <8';
@@ -395,7 +414,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   private traceCall(spec: OperationSpec, resource: unknown, original: AnyFunction, args: unknown[]): unknown {
     let started: { call: Call | undefined; ctx: Context } | undefined;
     try {
-      started = this.startCall(spec, resource, args);
+      started = this.recordsNothing() ? this.untracedContext() : this.startCall(spec, resource, args);
     } catch (err) {
       logger.error('could not start a span; call not traced', err);
     }
@@ -416,6 +435,21 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       call.finish({ kind: 'abandoned' });
       return result;
     }
+  }
+
+  /** Nothing records: no tracer provider (the API's no-op tracer) and no meter provider. */
+  private recordsNothing(): boolean {
+    return this.instruments === undefined && isNoopTracer(this.tracer);
+  }
+
+  /**
+   * The context of a call when nothing records. A no-op tracer's span would only carry its
+   * parent's span context, so the parent context, marked for the trace headers, is all the call
+   * needs; at the root there is nothing to propagate either, and the call runs as it is.
+   */
+  private untracedContext(): { call: undefined; ctx: Context } | undefined {
+    const parent = context.active();
+    return parent === ROOT_CONTEXT ? undefined : { call: undefined, ctx: markCall(parent, this.resolved.propagateContext) };
   }
 
   /**
@@ -454,8 +488,9 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       if (params) Object.assign(attributes, requestAttributes(params, config.inputFields, config.maxContentLength));
       span.setAttributes(attributes);
     }
-    const hookInfo: HookInfo = { operation: spec.operation, responseId, conversationId };
-    if (config.requestHook && recording) {
+    const hookInfo: HookInfo | undefined =
+      config.requestHook || config.responseHook ? { operation: spec.operation, responseId, conversationId } : undefined;
+    if (config.requestHook && hookInfo && recording) {
       try {
         config.requestHook(span, params ?? {}, hookInfo);
       } catch (err) {

@@ -73,7 +73,12 @@ export class Instruments {
     });
   }
 
+  /** The sets of the previous call, and what they were for: most calls repeat them. */
+  private last: { base: object; responseModel: string | undefined; failure: string | undefined; sets: AttributeSets } | undefined;
+
   private attributeSets(base: Readonly<Attributes>, responseModel: string | undefined, failure: string | undefined): AttributeSets {
+    const last = this.last;
+    if (last && last.base === base && last.responseModel === responseModel && last.failure === failure) return last.sets;
     let byKey = this.sets.get(base);
     if (!byKey) {
       byKey = new Map();
@@ -93,6 +98,7 @@ export class Instruments {
       if (byKey.size >= SETS_PER_BASE) byKey.clear();
       byKey.set(key, sets);
     }
+    this.last = { base, responseModel, failure, sets };
     return sets;
   }
 

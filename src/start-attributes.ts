@@ -78,10 +78,18 @@ export class StartAttributesCache {
   private config: ResolvedConfig | undefined;
   private readonly entries = new Map<string, StartAttributes>();
 
+  /** The entry of the previous call, and what it was for: most calls repeat it. */
+  private last: { spec: OperationSpec; baseURL: unknown; model: string | undefined; streaming: boolean; entry: StartAttributes } | undefined;
+
   get(spec: OperationSpec, config: ResolvedConfig, baseURL: unknown, model: string | undefined, streaming: boolean): StartAttributes {
     if (config !== this.config) {
       this.entries.clear();
+      this.last = undefined;
       this.config = config;
+    }
+    const last = this.last;
+    if (last && last.spec === spec && last.baseURL === baseURL && last.model === model && last.streaming === streaming) {
+      return last.entry;
     }
     const key = `${spec.operation}\u0000${spec.spanSuffix}\u0000${String(baseURL)}\u0000${model ?? ''}\u0000${model === undefined ? 0 : 1}${streaming ? 1 : 0}`;
     let entry = this.entries.get(key);
@@ -90,6 +98,7 @@ export class StartAttributesCache {
       if (this.entries.size >= LIMIT) this.entries.clear();
       this.entries.set(key, entry);
     }
+    this.last = { spec, baseURL, model, streaming, entry };
     return entry;
   }
 }

@@ -16,25 +16,39 @@ export const GATEWAY_HEADERS: Readonly<Record<string, { attribute: string; numer
   'x-tensorzero-project-id': { attribute: 'bud.gateway.project_id', numeric: false },
 });
 const GATEWAY_HEADER_NAMES = Object.keys(GATEWAY_HEADERS);
+const BY_NAME: ReadonlyMap<string, { attribute: string; numeric: boolean }> = new Map(Object.entries(GATEWAY_HEADERS));
 
-/** The Bud gateway's signals from a fetch `Headers` (or anything with `get`), read without consuming anything. */
-export function gatewayHeaderAttributes(headers: { get(name: string): string | null } | undefined): Attributes {
+interface HeadersLike {
+  get(name: string): string | null;
+  [Symbol.iterator]?: () => Iterator<[string, string]>;
+}
+
+function setHeader(out: Attributes, name: string, raw: string | null | undefined): void {
+  const spec = BY_NAME.get(name);
+  if (spec === undefined || raw === null || raw === undefined || raw === '') return;
+  if (!spec.numeric) {
+    out[spec.attribute] = raw;
+    return;
+  }
+  const value = Number(raw);
+  if (Number.isFinite(value)) out[spec.attribute] = value;
+}
+
+/**
+ * The Bud gateway's signals from a fetch `Headers` (or anything with `get`), read without
+ * consuming anything. Iterable headers (fetch's and node-fetch's, names in lower case) are walked
+ * once, which costs less than one `get` per known name.
+ */
+export function gatewayHeaderAttributes(headers: HeadersLike | undefined): Attributes {
   const out: Attributes = {};
   if (!headers || typeof headers.get !== 'function') return out;
-  for (const name of GATEWAY_HEADER_NAMES) {
-    const raw = headers.get(name);
-    if (raw === null || raw === undefined || raw === '') continue;
-    const { attribute, numeric } = GATEWAY_HEADERS[name];
-    if (!numeric) {
-      out[attribute] = raw;
-      continue;
-    }
-    const value = Number(raw);
-    if (Number.isFinite(value)) out[attribute] = value;
+  if (typeof headers[Symbol.iterator] === 'function') {
+    for (const [name, raw] of headers as Iterable<[string, string]>) setHeader(out, name, raw);
+  } else {
+    for (const name of GATEWAY_HEADER_NAMES) setHeader(out, name, headers.get(name));
   }
   return out;
 }
-
 
 /** The gateway's token counts, and the usage field each would repeat. */
 const REPEATS: Readonly<Record<string, keyof ResponseUsage>> = {
