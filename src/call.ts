@@ -6,7 +6,7 @@ import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { ATTR_BUD_CHUNKS, ATTR_BUD_STREAM, ATTR_BUD_STREAM_COMPLETED, ATTR_BUD_TTFT_MS } from './attribute-names';
 import { computeCost, costAttributes, priceFor } from './mapping/cost';
 import { ERROR_TYPE_STREAM_TRUNCATED, errorType, errorTypeOfPayload } from './mapping/errors';
-import { gatewayHeaderAttributes, withoutRepeatedUsage } from './mapping/gateway-headers';
+import { addGatewayAttributes, gatewayHeaderAttributes } from './mapping/gateway-headers';
 import type { Cost } from './internal-types';
 import { conversationId } from './mapping/request';
 import { bodyAttributes } from './mapping/response';
@@ -295,13 +295,13 @@ export class Call {
     const span = this.span;
     const attributes: Attributes = {};
     if (response && typeof response === 'object') {
-      Object.assign(attributes, bodyAttributes(response, config.outputFields, config.maxContentLength));
+      bodyAttributes(response, config.outputFields, config.maxContentLength, attributes);
       if (!this.setup.conversationKnown) {
         const id = conversationId(undefined, response);
         if (id !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = id;
       }
     }
-    if (this.gateway) Object.assign(attributes, withoutRepeatedUsage(this.gateway, response?.usage));
+    if (this.gateway) addGatewayAttributes(this.gateway, response?.usage, attributes);
     if (cost) Object.assign(attributes, costAttributes(cost));
     if (this.streaming) {
       attributes[ATTR_BUD_CHUNKS] = this.events;

@@ -25,7 +25,7 @@ import {
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { Call } from './call';
 import { resolveConfig, type ResolvedConfig } from './config';
-import { conversationAttributes, requestAttributes } from './mapping/request';
+import { conversationId as conversationIdOf, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
 import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
 import {
@@ -481,11 +481,11 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     let conversationKnown = false;
     if (recording) {
       const attributes: Attributes = {};
-      const conversation = conversationAttributes(params ?? (conversationId ? { conversation: conversationId } : undefined));
-      conversationKnown = ATTR_GEN_AI_CONVERSATION_ID in conversation;
-      Object.assign(attributes, conversation);
+      const conversation = params ? conversationIdOf(params) : conversationId || undefined;
+      conversationKnown = conversation !== undefined;
+      if (conversationKnown) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
       if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
-      if (params) Object.assign(attributes, requestAttributes(params, config.inputFields, config.maxContentLength));
+      if (params) requestAttributes(params, config.inputFields, config.maxContentLength, attributes);
       span.setAttributes(attributes);
     }
     const hookInfo: HookInfo | undefined =

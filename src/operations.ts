@@ -51,8 +51,9 @@ function spec(
     underBaseName: options.underBaseName ?? true,
     list: options.list ?? false,
     read: (args) => {
-      const out = read(args);
-      return { ...out, streaming: out.streaming ?? false };
+      const out = read(args) as CallArguments;
+      out.streaming ??= false;
+      return out;
     },
   };
 }

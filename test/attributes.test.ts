@@ -4,7 +4,7 @@ import { computeCost, priceFor } from '../src/mapping/cost';
 import { errorType, errorTypeOfPayload } from '../src/mapping/errors';
 import { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from '../src/mapping/fields';
 import { finishReasons } from '../src/mapping/finish-reasons';
-import { withoutRepeatedUsage } from '../src/mapping/gateway-headers';
+import { addGatewayAttributes } from '../src/mapping/gateway-headers';
 import { conversationId, requestAttributes } from '../src/mapping/request';
 import { outputText, responseAttributes, toolCalls } from '../src/mapping/response';
 
@@ -241,10 +241,11 @@ describe('attributes: error.type', () => {
 describe('gateway token headers', () => {
   it('are kept only where they differ from the usage', () => {
     const gateway = { 'bud.gateway.input_tokens': 5, 'bud.gateway.output_tokens': 9, 'bud.gateway.project_id': 'p' };
-    assert.deepEqual(withoutRepeatedUsage(gateway, { input_tokens: 5, output_tokens: 7 }), {
+    assert.deepEqual(addGatewayAttributes(gateway, { input_tokens: 5, output_tokens: 7 }, { 'gen_ai.usage.input_tokens': 5 }), {
+      'gen_ai.usage.input_tokens': 5,
       'bud.gateway.output_tokens': 9,
       'bud.gateway.project_id': 'p',
     });
-    assert.deepEqual(withoutRepeatedUsage(gateway, undefined), gateway);
+    assert.deepEqual(addGatewayAttributes(gateway, undefined, {}), gateway);
   });
 });

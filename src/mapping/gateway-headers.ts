@@ -57,13 +57,11 @@ const REPEATS: Readonly<Record<string, keyof ResponseUsage>> = {
   'bud.gateway.total_tokens': 'total_tokens',
 };
 
-/** `gateway` without the token counts that equal the usage's (they only repeat `gen_ai.usage.*`). */
-export function withoutRepeatedUsage(gateway: Attributes, usage: ResponseUsage | null | undefined): Attributes {
-  if (!usage) return gateway;
-  const out: Attributes = {};
+/** Adds to `out` the entries of `gateway` except the token counts that equal the usage's (they only repeat `gen_ai.usage.*`). */
+export function addGatewayAttributes(gateway: Attributes, usage: ResponseUsage | null | undefined, out: Attributes): Attributes {
   for (const key in gateway) {
-    const field = REPEATS[key];
-    if (field === undefined || gateway[key] !== usage[field]) out[key] = gateway[key];
+    const field = usage ? REPEATS[key] : undefined;
+    if (field === undefined || gateway[key] !== usage?.[field]) out[key] = gateway[key];
   }
   return out;
 }

@@ -11,7 +11,6 @@ import {
 } from '../attribute-names';
 import type { Params, ResponseLike } from '../types';
 import {
-  ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_MODEL,
@@ -100,13 +99,13 @@ export const REQUEST_MAP: Readonly<Record<string, RequestMapper>> = Object.freez
 const PROMPT = 'prompt';
 const PROMPT_VARIABLES = 'prompt.variables';
 
-/** Attributes of the request params for the chosen field names. */
+/** Attributes of the request params for the chosen field names, added to `out` (a new object by default). */
 export function requestAttributes(
   params: Params,
   fields: ReadonlySet<string>,
   maxContentLength: number,
+  out: Attributes = {},
 ): Attributes {
-  const out: Attributes = {};
   // The params' own keys (a handful) rather than every field of the policy.
   for (const key of Object.keys(params)) {
     const value = params[key];
@@ -127,9 +126,3 @@ export function conversationId(params: Params | undefined, response?: ResponseLi
   const fromResponse = response?.conversation?.id;
   return typeof fromResponse === 'string' ? fromResponse : undefined;
 }
-
-export function conversationAttributes(params: Params | undefined, response?: ResponseLike): Attributes {
-  const id = conversationId(params, response);
-  return id === undefined ? {} : { [ATTR_GEN_AI_CONVERSATION_ID]: id };
-}
-

@@ -60,8 +60,7 @@ export function toolCalls(response: ResponseLike): Array<{ type: string; name?: 
   });
 }
 
-export function usageAttributes(usage: ResponseUsage | null | undefined): Attributes {
-  const out: Attributes = {};
+export function usageAttributes(usage: ResponseUsage | null | undefined, out: Attributes = {}): Attributes {
   if (!usage) return out;
   if (typeof usage.input_tokens === 'number') out[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens;
   if (typeof usage.output_tokens === 'number') out[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens;
@@ -93,7 +92,7 @@ export const RESPONSE_MAP: Readonly<Record<string, ResponseMapper>> = Object.fre
   created_at: (response, out) => {
     if (typeof response.created_at === 'number') out[ATTR_BUD_RESPONSE_CREATED] = response.created_at;
   },
-  usage: (response, out) => Object.assign(out, usageAttributes(response.usage)),
+  usage: (response, out) => usageAttributes(response.usage, out),
   finish_reasons: (response, out) => {
     const reasons = finishReasons(response);
     if (reasons.length) out[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
@@ -109,13 +108,13 @@ export const RESPONSE_MAP: Readonly<Record<string, ResponseMapper>> = Object.fre
   },
 });
 
-/** Attributes of a Response for the chosen field names. */
+/** Attributes of a Response for the chosen field names, added to `out` (a new object by default). */
 export function responseAttributes(
   response: ResponseLike,
   fields: ReadonlySet<string>,
   maxContentLength: number,
+  out: Attributes = {},
 ): Attributes {
-  const out: Attributes = {};
   for (const field of fields) {
     const mapper = RESPONSE_MAP[field];
     if (mapper) {
@@ -132,11 +131,17 @@ export function responseAttributes(
  * Attributes of the body of any traced method: a Response (or a deleted / compacted one) gets
  * the response map; a conversation gets its id; anything else nothing.
  */
-export function bodyAttributes(body: ResponseLike, fields: ReadonlySet<string>, maxContentLength: number): Attributes {
+export function bodyAttributes(
+  body: ResponseLike,
+  fields: ReadonlySet<string>,
+  maxContentLength: number,
+  out: Attributes = {},
+): Attributes {
   const kind = typeof body.object === 'string' ? body.object : undefined;
   if (kind === 'conversation' || kind === 'conversation.deleted') {
-    return typeof body.id === 'string' ? { [ATTR_GEN_AI_CONVERSATION_ID]: body.id } : {};
+    if (typeof body.id === 'string') out[ATTR_GEN_AI_CONVERSATION_ID] = body.id;
+    return out;
   }
-  if (kind !== undefined && kind !== 'response' && !kind.startsWith('response.')) return {};
-  return responseAttributes(body, fields, maxContentLength);
+  if (kind !== undefined && kind !== 'response' && !kind.startsWith('response.')) return out;
+  return responseAttributes(body, fields, maxContentLength, out);
 }
