@@ -69,6 +69,18 @@ function startAttributes(params: Record<string, unknown>, server: { address: str
   };
 }
 
+/**
+ * The response attributes the `floor-wide` variant adds: 6, so that its span carries as many
+ * attributes (25) as this package's default non-streaming span on the bench gateway (whose gateway headers add three).
+ */
+export const FLOOR_WIDE_EXTRA = 6;
+
+function extraAttributes(count: number, response: ResponseLike | undefined): Attributes {
+  const out: Attributes = {};
+  for (let i = 0; i < count; i++) out[`bench.floor.extra_${i}`] = response?.id;
+  return out;
+}
+
 function responseAttributes(response: ResponseLike | undefined): Attributes {
   const usage = response?.usage;
   return {
@@ -88,9 +100,9 @@ interface Instruments {
   tokens: Histogram;
 }
 
-function finish(span: Span, instruments: Instruments, started: number, attributes: Attributes, response: ResponseLike | undefined, error?: unknown): void {
+function finish(span: Span, instruments: Instruments, started: number, attributes: Attributes, response: ResponseLike | undefined, error: unknown, extra: number): void {
   if (error === undefined) {
-    span.setAttributes(responseAttributes(response));
+    span.setAttributes(extra > 0 ? { ...responseAttributes(response), ...extraAttributes(extra, response) } : responseAttributes(response));
   } else {
     span.setStatus({ code: SpanStatusCode.ERROR });
   }
@@ -141,8 +153,14 @@ function followStream(stream: AsyncIterable<unknown>, done: (response: ResponseL
 }
 
 /** `create` wrapped with the floor's work, recording through the given providers. */
-export function floorWrapper(original: CreateFunction, tracerProvider: TracerProvider, meterProvider: MeterProvider): CreateFunction {
-  const tracer = tracerProvider.getTracer('bench-floor', '0.0.0');
+export function floorWrapper(
+  original: CreateFunction,
+  tracerProvider: TracerProvider,
+  meterProvider: MeterProvider,
+  options: { extraAttributes?: number } = {},
+): CreateFunction {
+  const extra = options.extraAttributes ?? 0;
+  const tracer = tracerProvider.getTracer(extra > 0 ? 'bench-floor-wide' : 'bench-floor', '0.0.0');
   const meter = meterProvider.getMeter('bench-floor', '0.0.0');
   const instruments: Instruments = {
     duration: meter.createHistogram('gen_ai.client.operation.duration', { unit: 's' }),
@@ -157,7 +175,7 @@ export function floorWrapper(original: CreateFunction, tracerProvider: TracerPro
     propagation.inject(ctx, carrier);
     const headers = { ...(options?.headers as Record<string, string> | undefined), ...carrier };
     const result = context.with(ctx, () => original.call(this, body, { ...options, headers }));
-    const end = (response: ResponseLike | undefined, error?: unknown) => finish(span, instruments, started, attributes, response, error);
+    const end = (response: ResponseLike | undefined, error?: unknown) => finish(span, instruments, started, attributes, response, error, extra);
     if (body.stream === true) {
       return result.then(
         (stream) => followStream(stream as AsyncIterable<unknown>, end),

@@ -124,6 +124,7 @@ async function main(): Promise<void> {
         '@opentelemetry/instrumentation-openai': packageVersion('work', '@opentelemetry/instrumentation-openai') ?? 'unknown',
       },
       spansByScope: variants.telemetry?.spansByScope() ?? {},
+      attributeCounts: variants.telemetry?.attributeCounts() ?? {},
       logRecords: variants.telemetry?.logRecordsExported() ?? 0,
       callsPerVariant,
     },

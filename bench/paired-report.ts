@@ -184,7 +184,10 @@ export function pairedTelemetryText(results: readonly PairedResult[]): string {
     .map((r) => {
       const spans = Object.entries(r.info.spansByScope).map(([scope, n]) => `${scope} ${n}`).join(', ') || 'none';
       const calls = r.info.callsPerVariant.create + r.info.callsPerVariant.stream;
-      return `${r.config}: ${calls} calls per variant (${r.seconds.toFixed(0)} s); spans exported: ${spans}; log records: ${r.info.logRecords}`;
+      const attributes = Object.entries(r.info.attributeCounts ?? {})
+        .map(([key, counts]) => `${key} ${counts.join('/')}`)
+        .join(', ');
+      return `${r.config}: ${calls} calls per variant (${r.seconds.toFixed(0)} s); spans exported: ${spans}; log records: ${r.info.logRecords}${attributes ? `\n  attributes per span (scope, span name): ${attributes}` : ''}`;
     })
     .join('\n');
 }

@@ -4,7 +4,7 @@
  * around the same unpatched `create`. Used by paired-child.ts and by profile.ts.
  */
 import { metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
-import { floorWrapper, type CreateFunction } from './floor';
+import { floorWrapper, FLOOR_WIDE_EXTRA, type CreateFunction } from './floor';
 import { PAIRED_VARIANTS, type PairedConfigName, type PairedVariant, type PairedWorkload } from './paired';
 import { requireFrom } from './paths';
 import { loadOpenAI } from './setup';
@@ -31,20 +31,23 @@ function responsesPrototype(pkg: OpenAIPackage): { create: Wrapped } {
 }
 
 /**
- * Patches the loaded openai module with one instrumentation's own module definition, keeps the
- * wrapper it put on `Responses.prototype.create`, and unpatches again: the instrumentation stays
- * enabled, and the prototype holds the unpatched `create` for the next one. Fails unless the
- * wrapper wraps exactly `original`.
+ * Patches the loaded openai module with one instrumentation's own module definition and keeps
+ * the wrapper it put on `Responses.prototype.create`. With `unpatch`, the module is unpatched
+ * again: the instrumentation stays enabled, and the prototype holds the unpatched `create` for
+ * the next one. Fails unless the wrapper wraps exactly `original`.
  */
-function wrapperOf(instrumentation: Instrumentation, openaiModule: unknown, pkg: OpenAIPackage, original: CreateFunction, name: string): CreateFunction {
+function wrapperOf(instrumentation: Instrumentation, openaiModule: unknown, pkg: OpenAIPackage, original: CreateFunction, name: string, unpatch: boolean): CreateFunction {
   const definition = instrumentation.getModuleDefinitions().find((d) => d.name === 'openai');
   if (!definition?.patch || !definition.unpatch) throw new Error(`${name}: no module definition for openai`);
   const proto = responsesPrototype(pkg);
+  if (proto.create !== original) throw new Error(`${name}: create() is not the unpatched function before patching`);
   definition.patch(openaiModule, pkg.version);
   const wrapper = proto.create;
   if (wrapper === original || wrapper.__original !== original) throw new Error(`${name}: create() was not wrapped around the unpatched function`);
-  definition.unpatch(openaiModule, pkg.version);
-  if (proto.create !== original) throw new Error(`${name}: unpatch did not restore create()`);
+  if (unpatch) {
+    definition.unpatch(openaiModule, pkg.version);
+    if (proto.create !== original) throw new Error(`${name}: unpatch did not restore create()`);
+  }
   return wrapper;
 }
 
@@ -81,6 +84,12 @@ export async function setUpVariants(config: PairedConfigName): Promise<Variants>
   }
   const tracerProvider = main.tracer;
   const meterProvider = main.meter;
+  // The official wrapper is taken first and the module unpatched again; this package's stays on
+  // the prototype, as in an application (its wrapper checks that it is still the one there, and
+  // its trace headers are added by the client's prepareRequest, which it also patches). The other
+  // variants call their own functions, never the prototype's.
+  const officialWrapper = wrapperOf(official, openaiModule, pkg, original, 'official', true);
+  const oursWrapper = wrapperOf(ours, openaiModule, pkg, original, 'ours', false);
   return {
     pkg,
     telemetry,
@@ -88,8 +97,9 @@ export async function setUpVariants(config: PairedConfigName): Promise<Variants>
       bare: original,
       'bare-aa': original,
       floor: floorWrapper(original, tracerProvider, meterProvider),
-      ours: wrapperOf(ours, openaiModule, pkg, original, 'ours'),
-      official: wrapperOf(official, openaiModule, pkg, original, 'official'),
+      'floor-wide': floorWrapper(original, tracerProvider, meterProvider, { extraAttributes: FLOOR_WIDE_EXTRA }),
+      ours: oursWrapper,
+      official: officialWrapper,
     },
   };
 }

@@ -7,7 +7,11 @@
  *   bare-aa   the same function again: the A/A check (its "added" figures show the noise)
  *   floor     floor.ts: startSpan + 12 attributes, context.with, W3C injection, 8 response
  *             attributes, end(), 3 histogram records
- *   ours      BudResponsesInstrumentation's wrapper (patch() on the loaded module, kept, unpatched)
+ *   floor-wide the floor with 6 more response attributes: as many span attributes as this
+ *             package's default non-streaming span on the bench gateway (25, three of them from
+ *             the gateway's headers), which puts the SDK's attribute object past the 19
+ *             properties V8 keeps in fast mode, as ours is
+ *   ours      BudResponsesInstrumentation's wrapper (patch() on the loaded module, kept there)
  *   official  @opentelemetry/instrumentation-openai's wrapper, obtained the same way
  *
  * and runs them in rounds: in a round, a workload gives every variant `calls` calls in two
@@ -32,12 +36,12 @@ import { fork } from 'node:child_process';
 import * as path from 'node:path';
 
 export type PairedConfigName = 'sdk' | 'sdk+logs' | 'no-provider';
-export type PairedVariant = 'bare' | 'bare-aa' | 'floor' | 'ours' | 'official';
+export type PairedVariant = 'bare' | 'bare-aa' | 'floor' | 'floor-wide' | 'ours' | 'official';
 /** `create`: non-streaming over the loopback gateway. `stream`: the synthetic in-process Stream. */
 export type PairedWorkload = 'create' | 'stream';
 
 export const PAIRED_CONFIGS: readonly PairedConfigName[] = ['sdk', 'sdk+logs', 'no-provider'];
-export const PAIRED_VARIANTS: readonly PairedVariant[] = ['bare', 'bare-aa', 'floor', 'ours', 'official'];
+export const PAIRED_VARIANTS: readonly PairedVariant[] = ['bare', 'bare-aa', 'floor', 'floor-wide', 'ours', 'official'];
 export const PAIRED_WORKLOADS: readonly PairedWorkload[] = ['create', 'stream'];
 
 export const PAIRED_CONFIG_TITLES: Record<PairedConfigName, string> = {
@@ -68,6 +72,8 @@ export interface PairedChildInfo {
   otel: Record<string, string>;
   /** Spans exported by instrumentation scope (empty without an SDK). */
   spansByScope: Record<string, number>;
+  /** Attribute counts of the exported spans, by scope and span name. */
+  attributeCounts: Record<string, number[]>;
   logRecords: number;
   /** Calls each variant made in all (warm-up included), by workload. */
   callsPerVariant: Record<PairedWorkload, number>;

@@ -113,7 +113,7 @@ const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 
 /** Recording variants that exported nothing in a paired SDK process. */
 function pairedWarnings(results: readonly PairedResult[]): string[] {
-  const scopes = ['bench-floor', '@budecosystem/instrumentation-responses', '@opentelemetry/instrumentation-openai'];
+  const scopes = ['bench-floor', 'bench-floor-wide', '@budecosystem/instrumentation-responses', '@opentelemetry/instrumentation-openai'];
   return results
     .filter((r) => r.config !== 'no-provider')
     .flatMap((r) => [

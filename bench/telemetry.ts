@@ -64,6 +64,8 @@ export interface Telemetry {
   spansExported(): number;
   /** Spans exported, by instrumentation scope name. */
   spansByScope(): Record<string, number>;
+  /** The attribute counts seen on exported spans, by scope and span name (e.g. `ours responses`). */
+  attributeCounts(): Record<string, number[]>;
   /** Log records exported (0 without a LoggerProvider). */
   logRecordsExported(): number;
   metricStreamsExported(): number;
@@ -75,6 +77,8 @@ type ExportCallback = (result: { code: number }) => void;
 const SUCCESS = { code: 0 };
 
 interface SpanLike {
+  name?: string;
+  attributes?: object;
   instrumentationScope?: { name: string };
   instrumentationLibrary?: { name: string };
 }
@@ -82,11 +86,16 @@ interface SpanLike {
 class CountingSpanExporter {
   count = 0;
   readonly byScope: Record<string, number> = {};
+  readonly attributeCounts = new Map<string, Set<number>>();
   export(spans: readonly SpanLike[], done: ExportCallback): void {
     this.count += spans.length;
     for (const span of spans) {
       const scope = (span.instrumentationScope ?? span.instrumentationLibrary)?.name ?? '?';
       this.byScope[scope] = (this.byScope[scope] ?? 0) + 1;
+      const key = `${scope} ${span.name ?? '?'}`;
+      let counts = this.attributeCounts.get(key);
+      if (!counts) this.attributeCounts.set(key, (counts = new Set()));
+      counts.add(Object.keys(span.attributes ?? {}).length);
     }
     done(SUCCESS);
   }
@@ -215,6 +224,7 @@ export function setUpTelemetry(root: ModuleRoot, options: TelemetryOptions = {})
     versions,
     spansExported: () => spans.count,
     spansByScope: () => ({ ...spans.byScope }),
+    attributeCounts: () => Object.fromEntries([...spans.attributeCounts].map(([key, counts]) => [key, [...counts].sort((a, b) => a - b)])),
     logRecordsExported: () => logRecords.count,
     metricStreamsExported: () => metrics.streams,
     flush: async () => {
