@@ -19,10 +19,11 @@ const CLIENT_TOOL_CALLS = new Set([
 ]);
 
 function hasClientToolCall(output: unknown): boolean {
-  return (
-    Array.isArray(output) &&
-    output.some((item) => typeof item === 'object' && item !== null && CLIENT_TOOL_CALLS.has((item as { type?: string }).type ?? ''))
-  );
+  if (!Array.isArray(output)) return false;
+  for (const item of output as unknown[]) {
+    if (typeof item === 'object' && item !== null && CLIENT_TOOL_CALLS.has((item as { type?: string }).type ?? '')) return true;
+  }
+  return false;
 }
 
 /** `stop`, `tool_call`, `length`, `content_filter` or `error`; empty while the response is not finished. */

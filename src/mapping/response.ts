@@ -48,16 +48,20 @@ function isToolCall(item: unknown): item is Record<string, unknown> {
   return isObject(item) && typeof item.type === 'string' && item.type.endsWith('_call');
 }
 
-/** `[{type, name, call_id}]` of the tool calls in the output, never their arguments. */
+/** `[{type, name, call_id}]` of the tool calls in the output, never their arguments. (Plain loops: see responseAttributes.) */
 export function toolCalls(response: ResponseLike): Array<{ type: string; name?: string; call_id?: string }> {
-  if (!Array.isArray(response.output)) return [];
-  return response.output.filter(isToolCall).map((item) => {
+  const calls: Array<{ type: string; name?: string; call_id?: string }> = [];
+  const output = response.output;
+  if (!Array.isArray(output)) return calls;
+  for (const item of output as unknown[]) {
+    if (!isToolCall(item)) continue;
     const call: { type: string; name?: string; call_id?: string } = { type: item.type as string };
     if (typeof item.name === 'string') call.name = item.name;
     const id = typeof item.call_id === 'string' ? item.call_id : item.id;
     if (typeof id === 'string') call.call_id = id;
-    return call;
-  });
+    calls.push(call);
+  }
+  return calls;
 }
 
 export function usageAttributes(usage: ResponseUsage | null | undefined, out: Attributes = {}): Attributes {
@@ -72,57 +76,84 @@ export function usageAttributes(usage: ResponseUsage | null | undefined, out: At
   return out;
 }
 
-type ResponseMapper = (response: ResponseLike, out: Attributes, maxContentLength: number) => void;
+/** The output field names with their own attributes (CONTRACT §5); any other name is `bud.inference.response.{name}`. */
+export const KNOWN_OUTPUT_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'model',
+  'status',
+  'service_tier',
+  'error',
+  'incomplete_details',
+  'created_at',
+  'usage',
+  'finish_reasons',
+  'tool_calls',
+  'output',
+  'output_text',
+]);
 
-function stringField(key: string, read: (r: ResponseLike) => unknown): ResponseMapper {
-  return (response, out) => {
-    const value = read(response);
-    if (typeof value === 'string') out[key] = value;
-  };
+/** What a field set asks for, read once per set: flags for the known names, and the other names. */
+interface FieldPlan {
+  readonly has: Readonly<Record<string, boolean>>;
+  readonly other: readonly string[];
 }
 
-/** How each output field name becomes attributes. Unknown names: `bud.inference.response.{name}`. */
-export const RESPONSE_MAP: Readonly<Record<string, ResponseMapper>> = Object.freeze({
-  id: stringField(ATTR_GEN_AI_RESPONSE_ID, (r) => r.id),
-  model: stringField(ATTR_GEN_AI_RESPONSE_MODEL, (r) => r.model),
-  status: stringField(ATTR_BUD_RESPONSE_STATUS, (r) => r.status),
-  service_tier: stringField(ATTR_OPENAI_RESPONSE_SERVICE_TIER, (r) => r.service_tier),
-  error: stringField(ATTR_BUD_ERROR_CODE, (r) => r.error?.code),
-  incomplete_details: stringField(ATTR_BUD_INCOMPLETE_REASON, (r) => r.incomplete_details?.reason),
-  created_at: (response, out) => {
-    if (typeof response.created_at === 'number') out[ATTR_BUD_RESPONSE_CREATED] = response.created_at;
-  },
-  usage: (response, out) => usageAttributes(response.usage, out),
-  finish_reasons: (response, out) => {
-    const reasons = finishReasons(response);
-    if (reasons.length) out[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
-  },
-  tool_calls: (response, out) => {
-    const calls = toolCalls(response);
-    if (calls.length) out[ATTR_BUD_TOOL_CALLS] = JSON.stringify(calls);
-  },
-  output: (response, out, max) => setIf(out, ATTR_GEN_AI_OUTPUT_MESSAGES, outputMessages(response, max)),
-  output_text: (response, out, max) => {
-    const text = outputText(response);
-    setIf(out, ATTR_BUD_OUTPUT_TEXT, text === undefined ? undefined : contentValue(text, max));
-  },
-});
+const plans = new WeakMap<ReadonlySet<string>, FieldPlan>();
 
-/** Attributes of a Response for the chosen field names, added to `out` (a new object by default). */
+function planOf(fields: ReadonlySet<string>): FieldPlan {
+  let plan = plans.get(fields);
+  if (!plan) {
+    const has: Record<string, boolean> = {};
+    for (const field of KNOWN_OUTPUT_FIELDS) has[field] = fields.has(field);
+    plan = { has, other: [...fields].filter((field) => !KNOWN_OUTPUT_FIELDS.has(field)) };
+    plans.set(fields, plan);
+  }
+  return plan;
+}
+
+/**
+ * Attributes of a Response for the chosen field names, added to `out` (a new object by default).
+ * Straight-line code, field by field: a call's end runs it once, after an idle wait on the
+ * network, where a dozen small mappers and set lookups cost more than the work they do.
+ */
 export function responseAttributes(
   response: ResponseLike,
   fields: ReadonlySet<string>,
   maxContentLength: number,
   out: Attributes = {},
 ): Attributes {
-  for (const field of fields) {
-    const mapper = RESPONSE_MAP[field];
-    if (mapper) {
-      mapper(response, out, maxContentLength);
-    } else {
-      const value = (response as Record<string, unknown>)[field];
-      setIf(out, 'bud.inference.response.' + field, contentValue(value, maxContentLength));
-    }
+  const { has, other } = planOf(fields);
+  const { id, model, status, created_at: created, service_tier: tier } = response;
+  if (has.id && typeof id === 'string') out[ATTR_GEN_AI_RESPONSE_ID] = id;
+  if (has.model && typeof model === 'string') out[ATTR_GEN_AI_RESPONSE_MODEL] = model;
+  if (has.status && typeof status === 'string') out[ATTR_BUD_RESPONSE_STATUS] = status;
+  if (has.created_at && typeof created === 'number') out[ATTR_BUD_RESPONSE_CREATED] = created;
+  if (has.usage) usageAttributes(response.usage, out);
+  if (has.finish_reasons) {
+    const reasons = finishReasons(response);
+    if (reasons.length) out[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
+  }
+  if (has.service_tier && typeof tier === 'string') out[ATTR_OPENAI_RESPONSE_SERVICE_TIER] = tier;
+  if (has.error && response.error) {
+    const code = response.error.code;
+    if (typeof code === 'string') out[ATTR_BUD_ERROR_CODE] = code;
+  }
+  if (has.incomplete_details && response.incomplete_details) {
+    const reason = response.incomplete_details.reason;
+    if (typeof reason === 'string') out[ATTR_BUD_INCOMPLETE_REASON] = reason;
+  }
+  if (has.tool_calls) {
+    const calls = toolCalls(response);
+    if (calls.length) out[ATTR_BUD_TOOL_CALLS] = JSON.stringify(calls);
+  }
+  if (has.output) setIf(out, ATTR_GEN_AI_OUTPUT_MESSAGES, outputMessages(response, maxContentLength));
+  if (has.output_text) {
+    const text = outputText(response);
+    setIf(out, ATTR_BUD_OUTPUT_TEXT, text === undefined ? undefined : contentValue(text, maxContentLength));
+  }
+  for (const field of other) {
+    const value = (response as Record<string, unknown>)[field];
+    setIf(out, 'bud.inference.response.' + field, contentValue(value, maxContentLength));
   }
   return out;
 }
