@@ -40,6 +40,8 @@ export type Outcome =
 /** Ends calls whose APIPromise or Stream the application dropped without finishing them. */
 const abandoned = new FinalizationRegistry<Call>((call) => call.onHolderCollected());
 
+const notConsumed = (): boolean => false;
+
 /** An abort of the application's own making (its signal, `controller.abort()`), as the SDK reports it. */
 function isUserAbort(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
@@ -99,9 +101,10 @@ export class Call {
   private gateway: Attributes | undefined;
   /** Watched holders still alive (see watch()). */
   private holders = 0;
-  /** The request has not answered yet; the application dropped every holder meanwhile. */
+  /** Holders given to watch() before the headers came, and how to tell that one is being consumed. */
+  private pending: Array<{ holder: object; consumed: (holder: object) => boolean }> | undefined;
+  /** The request has not answered yet. */
   private awaitingHeaders = true;
-  private dropped = false;
   private ended = false;
 
   constructor(setup: CallSetup) {
@@ -114,15 +117,36 @@ export class Call {
   /**
    * Ends the call with `finish({kind: 'abandoned'})` once every watched holder (the APIPromise,
    * promises derived from it, the Stream, its iterator) is garbage, unless it ended before.
+   *
+   * While the request is in flight its outcome comes anyway (a failure ends the call as one), so
+   * a holder given before the headers is kept until they come, and handed to the garbage
+   * collector's registry only if by then no holder is being consumed (`consumed`: for an
+   * APIPromise, the application has awaited it or asked for its body or Response). An awaited
+   * call, the usual case, so never touches the registry.
    */
-  watch(holder: object): void {
+  watch(holder: object, consumed: (holder: object) => boolean = notConsumed): void {
     if (this.ended) return;
+    if (this.awaitingHeaders) (this.pending ??= []).push({ holder, consumed });
+    else this.register(holder);
+  }
+
+  private register(holder: object): void {
     this.holders++;
     abandoned.register(holder, this, this);
   }
 
+  /** The headers came: the holders given before go to the registry, unless one is being consumed. */
+  private registerPending(): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (!pending || this.ended || this.bodyRequested) return;
+    for (const { holder, consumed } of pending) if (consumed(holder)) return;
+    for (const { holder } of pending) this.register(holder);
+  }
+
   /** The application holds nothing that tells whether it dropped the call: stop watching. */
   unwatch(): void {
+    this.pending = undefined;
     if (this.holders === 0) return;
     this.holders = 0;
     abandoned.unregister(this);
@@ -131,9 +155,7 @@ export class Call {
   /** Called by the registry when one watched holder was collected. */
   onHolderCollected(): void {
     if (this.holders === 0 || --this.holders > 0) return;
-    // While the request is in flight its outcome still comes (a failure ends the call as one).
-    if (this.awaitingHeaders) this.dropped = true;
-    else this.finish({ kind: 'abandoned' });
+    this.finish({ kind: 'abandoned' });
   }
 
   /** Whether the application asked for the body (awaited the call, parsed it or read its stream). */
@@ -151,10 +173,7 @@ export class Call {
   onHeaders(props: unknown): void {
     this.lastSeenAt = performance.now();
     this.awaitingHeaders = false;
-    if (this.dropped) {
-      this.finish({ kind: 'abandoned' });
-      return;
-    }
+    this.registerPending();
     if (!this.setup.recording) return;
     try {
       const headers = (props as { response?: { headers?: { get(name: string): string | null } } } | undefined)

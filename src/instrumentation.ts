@@ -195,6 +195,15 @@ function onBody(call: Call, data: unknown): void {
 }
 
 /**
+ * Whether the application awaited an APIPromise or asked for its body: every `then`, `catch`,
+ * `finally` and `withResponse()` goes through the SDK's `parse()`, which keeps its promise in
+ * `parsedPromise` (majors 4-7). A version without that field is simply watched by the registry.
+ */
+function isBeingConsumed(promise: object): boolean {
+  return (promise as { parsedPromise?: unknown }).parsedPromise !== undefined;
+}
+
+/**
  * Observes an APIPromise through three of its own fields, which every consumer goes through:
  * - `responsePromise` becomes `observed` (the request, followed), read by `then`, `parse()`,
  *   `asResponse()`;
@@ -243,7 +252,7 @@ function observeInPlace(promise: APIPromiseLike, call: Call, observed: Promise<u
       return derived;
     };
   }
-  if (!call.hasBodyRequest) call.watch(promise);
+  if (!call.hasBodyRequest) call.watch(promise, isBeingConsumed);
 }
 
 export class BudResponsesInstrumentation extends InstrumentationBase<BudResponsesInstrumentationConfig> {
@@ -551,6 +560,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     observeInPlace(result, call, followRequest(result.responsePromise, call));
     const asResponse = result.asResponse;
     result.asResponse = function asResponseTraced(this: unknown, ...args: unknown[]): unknown {
+      // The Response (or the body too) is on its way to the application: nothing to watch.
+      call.unwatch();
       return (asResponse.apply(this, args) as Promise<unknown>).then((response) => {
         // Only the raw Response was wanted: its body is the application's to read.
         if (!call.hasBodyRequest) call.finish({ kind: 'raw' });

@@ -392,6 +392,27 @@ describe('calls the application drops', () => {
     assert.equal(span.attributes['gen_ai.request.model'], 'dropped');
     assert.equal(span.status.code, SpanStatusCode.UNSET);
   });
+
+  it('only a call nobody consumes by its headers is handed to the garbage collector\'s registry', async () => {
+    const spy = sinon.spy(FinalizationRegistry.prototype, 'register');
+    // Other registries (undici's, for response bodies) register too: count the calls' own.
+    const ours = () => spy.getCalls().filter((c) => typeof (c.args[1] as { onHolderCollected?: unknown } | undefined)?.onHolderCollected === 'function');
+    try {
+      await client().responses.create({ model: 'awaited', input: 'x' });
+      await client().responses.create({ model: 'awaited', input: 'x' }).withResponse();
+      await client().responses.create({ model: 'awaited', input: 'x' }).asResponse();
+      assert.equal(ours().length, 0, 'an awaited call was registered');
+      const later = client().responses.create({ model: 'awaited-later', input: 'x' }, scenario('hang_headers=30'));
+      assert.equal(ours().length, 0, 'registered before its headers came');
+      await waitFor(() => ours().length === 1, 3000, 'the registration once the headers came');
+      assert.equal(ours()[0].args[0], later);
+      const response = await later;
+      assert.equal(response.model, 'awaited-later');
+      await waitFor(() => instrumentedSpans().length === 4, 2000, 'four spans');
+    } finally {
+      spy.restore();
+    }
+  });
 });
 
 describe('enable() / disable()', () => {
