@@ -58,9 +58,11 @@ const NOOP_TRACER_CLASS = new ProxyTracerProvider().getDelegate().getTracer('noo
 export function isNoopTracer(tracer: Tracer): boolean {
   if (tracer instanceof NOOP_TRACER_CLASS) return true;
   if (!(tracer instanceof ProxyTracer)) return false;
-  // The proxy's own lookup (it keeps the delegate once the provider has one).
-  const current = (tracer as unknown as { _getTracer?: () => Tracer })._getTracer;
-  return typeof current === 'function' && current.call(tracer) instanceof NOOP_TRACER_CLASS;
+  const proxy = tracer as unknown as { _delegate?: Tracer; _getTracer?: () => Tracer };
+  // A delegate, once the proxy has one, stays: no lookup needed then.
+  if (proxy._delegate !== undefined) return proxy._delegate instanceof NOOP_TRACER_CLASS;
+  // The proxy's own lookup (it keeps the delegate once its provider has one).
+  return typeof proxy._getTracer === 'function' && proxy._getTracer() instanceof NOOP_TRACER_CLASS;
 }
 
 /** The openai versions with a Responses API that this package hooks. */
@@ -411,19 +413,22 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     const traced = function traced(this: unknown, ...args: unknown[]): unknown {
       // Disabled, or inside a call already traced (another instance above this one, or the SDK
       // re-entering its own public method): the call passes through untraced.
-      if (!instrumentation.isEnabled() || inTracedCall()) return state.inner.apply(this, args);
+      if (!instrumentation.isEnabled()) return state.inner.apply(this, args);
+      const active = context.active();
+      if (inTracedCall(active)) return state.inner.apply(this, args);
       const supersede = instrumentation.resolved.supersedeOpenAIInstrumentation;
       if (supersede && proto[method] !== traced) instrumentation.retake();
       const original = supersede ? skipSuperseded(state.inner) : state.inner;
-      return instrumentation.traceCall(spec, this, original, args);
+      return instrumentation.traceCall(spec, this, original, args, active);
     };
     return traced;
   }
 
-  private traceCall(spec: OperationSpec, resource: unknown, original: AnyFunction, args: unknown[]): unknown {
+  /** `parent`: the context active when the method was called. */
+  private traceCall(spec: OperationSpec, resource: unknown, original: AnyFunction, args: unknown[], parent: Context): unknown {
     let started: { call: Call | undefined; ctx: Context } | undefined;
     try {
-      started = this.recordsNothing() ? this.untracedContext() : this.startCall(spec, resource, args);
+      started = this.recordsNothing() ? this.untracedContext(parent) : this.startCall(spec, resource, args, parent);
     } catch (err) {
       logger.error('could not start a span; call not traced', err);
     }
@@ -456,8 +461,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
    * parent's span context, so the parent context, marked for the trace headers, is all the call
    * needs; at the root there is nothing to propagate either, and the call runs as it is.
    */
-  private untracedContext(): { call: undefined; ctx: Context } | undefined {
-    const parent = context.active();
+  private untracedContext(parent: Context): { call: undefined; ctx: Context } | undefined {
     return parent === ROOT_CONTEXT ? undefined : { call: undefined, ctx: markCall(parent, this.resolved.propagateContext) };
   }
 
@@ -468,13 +472,12 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
    * objects are not touched and only the context (for the trace headers) is set. The arguments
    * go to the SDK unchanged: the trace headers are added when it sends (propagation.ts).
    */
-  private startCall(spec: OperationSpec, resource: unknown, args: unknown[]): { call: Call | undefined; ctx: Context } {
+  private startCall(spec: OperationSpec, resource: unknown, args: unknown[], parent: Context): { call: Call | undefined; ctx: Context } {
     const config = this.resolved;
     const { params, streaming, responseId, conversationId } = spec.read(args);
     const model = typeof params?.model === 'string' ? params.model : undefined;
     const start = this.startAttributes.get(spec, config, (resource as ClientLike | undefined)?._client?.baseURL, model, streaming);
 
-    const parent = context.active();
     // One clock for the span and the duration metric: both start and end at performance.now() times.
     const startedAt = performance.now();
     const span = this.tracer.startSpan(

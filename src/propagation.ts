@@ -42,9 +42,9 @@ export function markCall(ctx: Context, propagate: boolean): Context {
   return ctx.setValue(CALL_KEY, propagate ? PROPAGATE : NO_PROPAGATE);
 }
 
-/** Whether the active context is inside a call this package (any instance, any copy) traces. */
-export function inTracedCall(): boolean {
-  return context.active().getValue(CALL_KEY) !== undefined;
+/** Whether `ctx` (the active context by default) is inside a call this package (any instance, any copy) traces. */
+export function inTracedCall(ctx: Context = context.active()): boolean {
+  return ctx.getValue(CALL_KEY) !== undefined;
 }
 
 /** The diagnostics channel Node's fetch (undici) publishes each new request on. */
