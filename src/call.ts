@@ -140,8 +140,12 @@ export class Call {
     const pending = this.pending;
     this.pending = undefined;
     if (!pending || this.ended || this.bodyRequested) return;
-    for (const { holder, consumed } of pending) if (consumed(holder)) return;
-    for (const { holder } of pending) this.register(holder);
+    try {
+      for (const { holder, consumed } of pending) if (consumed(holder)) return;
+      for (const { holder } of pending) this.register(holder);
+    } catch (err) {
+      logger.debug('could not watch a call for garbage collection', err);
+    }
   }
 
   /** The application holds nothing that tells whether it dropped the call: stop watching. */

@@ -7,6 +7,7 @@ import { finishReasons } from '../src/mapping/finish-reasons';
 import { addGatewayAttributes } from '../src/mapping/gateway-headers';
 import { conversationId, requestAttributes } from '../src/mapping/request';
 import { outputText, responseAttributes, toolCalls } from '../src/mapping/response';
+import type { ResponseLike } from '../src/types';
 
 const fullParams = {
   model: 'm1',
@@ -182,6 +183,16 @@ describe('attributes: response map (CONTRACT §5)', () => {
     const incomplete = { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } };
     assert.deepEqual(responseAttributes(incomplete, new Set(['incomplete_details']), 10), {
       'bud.inference.response.incomplete_reason': 'max_output_tokens',
+    });
+  });
+
+  it('other output field names: the response\'s own fields, JSON with each part cut; names of Object.prototype read nothing', () => {
+    const response = { id: 'r', reasoning: { effort: 'low' }, constructor: 'own', note: 'x'.repeat(30) } as unknown as ResponseLike;
+    const fields = new Set(['reasoning', 'constructor', 'note', '__proto__', 'toString', 'hasOwnProperty', 'missing']);
+    assert.deepEqual(responseAttributes(response, fields, 10), {
+      'bud.inference.response.reasoning': '{"effort":"low"}',
+      'bud.inference.response.constructor': 'own',
+      'bud.inference.response.note': 'xxxxxxxxxx',
     });
   });
 

@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import { createNoopMeter, ProxyTracer, ProxyTracerProvider, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import * as sinon from 'sinon';
 import { traceparentLines } from './headers';
-import { client, context, gateway, instrumentation, instrumentedSpans, meterProvider, tracerProvider, waitFor } from './harness';
+import { client, collectMetrics, context, gateway, instrumentation, instrumentedSpans, meterProvider, metric, points, tracerProvider, waitFor } from './harness';
 
 const NOOP_METER_PROVIDER = { getMeter: () => createNoopMeter() };
 
@@ -21,7 +21,7 @@ const REMOTE_PARENT = {
   isRemote: true,
 };
 
-describe('when nothing records (no tracer provider, no meter provider)', () => {
+describe('with the API\'s no-op tracer (no tracer provider) and, unless said, no meter provider', () => {
   let proxy: ProxyTracerProvider;
   let startSpan: sinon.SinonSpy;
 
@@ -62,6 +62,28 @@ describe('when nothing records (no tracer provider, no meter provider)', () => {
       (error: { status?: number }) => error.status === 400,
     );
     assert.equal(startSpan.callCount, 0, 'startSpan was called');
+  });
+
+  it('propagateContext: false: the caller\'s traceparent is not added either', async () => {
+    instrumentation.setConfig({ propagateContext: false });
+    try {
+      const parent = trace.setSpanContext(ROOT_CONTEXT, REMOTE_PARENT);
+      await context.with(parent, () => client().responses.create({ model: 'm', input: 'x' }));
+      assert.deepEqual(traceparentLines(gateway().requests[0]), []);
+    } finally {
+      instrumentation.setConfig({});
+    }
+  });
+
+  it('no tracer provider but a meter provider: no span, the metrics are recorded', async () => {
+    instrumentation.setMeterProvider(meterProvider);
+    const model = `metrics-only-${Date.now()}`;
+    await client().responses.create({ model, input: 'x' });
+    const [duration] = points(metric(await collectMetrics(), 'gen_ai.client.operation.duration'), { 'gen_ai.request.model': model });
+    assert.ok(duration, 'a duration point for the call');
+    assert.equal((duration.value as { count: number }).count, 1);
+    assert.equal(points(metric(await collectMetrics(), 'gen_ai.client.token.usage'), { 'gen_ai.request.model': model }).length, 2);
+    assert.equal(instrumentedSpans().length, 0);
   });
 
   it('a tracer provider registered later is used from the next call on', async () => {

@@ -152,6 +152,8 @@ export function responseAttributes(
     setIf(out, ATTR_BUD_OUTPUT_TEXT, text === undefined ? undefined : contentValue(text, maxContentLength));
   }
   for (const field of other) {
+    // The response's own fields only: a name such as `__proto__` or `toString` reads nothing.
+    if (!Object.prototype.hasOwnProperty.call(response, field)) continue;
     const value = (response as Record<string, unknown>)[field];
     setIf(out, 'bud.inference.response.' + field, contentValue(value, maxContentLength));
   }
