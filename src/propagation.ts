@@ -42,8 +42,8 @@ export function markCall(ctx: Context, propagate: boolean): Context {
   return ctx.setValue(CALL_KEY, propagate ? PROPAGATE : NO_PROPAGATE);
 }
 
-/** Whether `ctx` (the active context by default) is inside a call this package (any instance, any copy) traces. */
-export function inTracedCall(ctx: Context = context.active()): boolean {
+/** Whether `ctx` is the context of a call this package (any instance, any copy) traces. */
+export function inTracedCall(ctx: Context): boolean {
   return ctx.getValue(CALL_KEY) !== undefined;
 }
 
