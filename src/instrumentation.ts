@@ -25,6 +25,7 @@ import {
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { Call } from './call';
 import { resolveConfig, type ResolvedConfig } from './config';
+import { EventLoggers } from './events';
 import { conversationId as conversationIdOf, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
 import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
@@ -262,6 +263,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   private instruments: Instruments | undefined;
   private readonly recent = new RecentResponses(RECENT_RESPONSES_LIMIT);
   private readonly startAttributes = new StartAttributesCache();
+  /** The logger of the GenAI events, when a LoggerProvider is there (see events.ts). */
+  private readonly eventLoggers = new EventLoggers(PACKAGE_NAME, PACKAGE_VERSION);
   /** The targets of `manuallyInstrument()`, patched again by `enable()`, unpatched by `disable()`. */
   private manualTargets: Set<object> | undefined;
   private readonly hint: UnseenOpenAIHint;
@@ -290,6 +293,12 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   override setConfig(config: BudResponsesInstrumentationConfig = {}): void {
     super.setConfig(config);
     this.resolved = resolveConfig(this.getConfig());
+  }
+
+  override setLoggerProvider(loggerProvider: Parameters<InstrumentationBase['setLoggerProvider']>[0]): void {
+    super.setLoggerProvider(loggerProvider);
+    // Undefined while the base constructor runs.
+    this.eventLoggers?.reset();
   }
 
   protected override _updateMetricInstruments(): void {
@@ -451,9 +460,9 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     }
   }
 
-  /** Nothing records: no tracer provider (the API's no-op tracer) and no meter provider. */
+  /** Nothing records: no tracer provider (the API's no-op tracer), no meter provider, no LoggerProvider. */
   private recordsNothing(): boolean {
-    return this.instruments === undefined && isNoopTracer(this.tracer);
+    return this.instruments === undefined && isNoopTracer(this.tracer) && this.eventLoggers.get(this.logger) === undefined;
   }
 
   /**
@@ -475,6 +484,11 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   private startCall(spec: OperationSpec, resource: unknown, args: unknown[], parent: Context): { call: Call | undefined; ctx: Context } {
     const config = this.resolved;
     const { params, streaming, responseId, conversationId } = spec.read(args);
+    const eventLogger = this.eventLoggers.get(this.logger);
+    const isCreate = spec === CREATE;
+    // The details event reads the params again when the call ends: each param is read once, here.
+    const details = eventLogger && isCreate && config.emitOperationDetails ? { params: params && { ...params } } : undefined;
+    const read = details ? details.params : params;
     const model = typeof params?.model === 'string' ? params.model : undefined;
     const start = this.startAttributes.get(spec, config, (resource as ClientLike | undefined)?._client?.baseURL, model, streaming);
 
@@ -488,16 +502,16 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     );
     const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
     const recording = span.isRecording();
-    if (!recording && !this.instruments) return { call: undefined, ctx };
+    if (!recording && !this.instruments && !eventLogger) return { call: undefined, ctx };
 
     let conversationKnown = false;
     if (recording) {
       const attributes: Attributes = {};
-      const conversation = params ? conversationIdOf(params) : conversationId || undefined;
+      const conversation = read ? conversationIdOf(read) : conversationId || undefined;
       conversationKnown = conversation !== undefined;
       if (conversationKnown) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
       if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
-      if (params) requestAttributes(params, config.inputFields, config.maxContentLength, attributes);
+      if (read) requestAttributes(read, config.inputFields, config.maxContentLength, attributes);
       span.setAttributes(attributes);
     }
     const hookInfo: HookInfo | undefined =
@@ -509,7 +523,6 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
         logger.error('requestHook threw', err);
       }
     }
-    const isCreate = spec === CREATE;
     const call = new Call({
       span,
       recording,
@@ -524,6 +537,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       generates: isCreate || spec.operation === 'compact',
       conversationKnown,
       onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
+      eventLogger,
+      details,
     });
     return { call, ctx };
   }
