@@ -13,7 +13,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import Ajv from 'ajv';
 import * as sinon from 'sinon';
 import type OpenAI from 'openai';
-import { API_KEY, client, instrumentation, onlySpan, scenario, spanExporter, waitFor } from './harness';
+import { API_KEY, client, instrumentation, meterProvider, onlySpan, scenario, spanExporter, tracerProvider, waitFor } from './harness';
 import * as eventBuilders from '../src/mapping/events';
 import { resetReportedConfigProblems, resolveConfig } from '../src/config';
 import { CREATE } from '../src/operations';
@@ -173,6 +173,22 @@ describe('GenAI events (Logs API)', () => {
       await assert.rejects(client().responses.retrieve('resp_missing', {}, scenario('status=500')));
       const record = assertException(/InternalServerError/, 'InternalServerError');
       assert.equal(record.attributes['gen_ai.operation.name'], 'retrieve');
+    });
+
+    it('with no tracer or meter provider, a LoggerProvider still gets the exception event (in the caller\'s trace)', async () => {
+      instrumentation.setTracerProvider(new api.ProxyTracerProvider());
+      instrumentation.setMeterProvider({ getMeter: () => api.createNoopMeter() });
+      try {
+        const parent = api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1, isRemote: true });
+        await assert.rejects(api.context.with(parent, () => client().responses.create({ model: 'm', input: 'hi' }, scenario('status=500'))));
+        await waitFor(() => records(EXCEPTION).length > 0);
+        const record = only(EXCEPTION);
+        assert.equal(record.spanContext?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+        assert.equal(record.attributes['error.type'], 'InternalServerError');
+      } finally {
+        instrumentation.setTracerProvider(tracerProvider);
+        instrumentation.setMeterProvider(meterProvider);
+      }
     });
 
     it('an early break is no failure: no event', async () => {
