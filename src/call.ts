@@ -312,8 +312,9 @@ export class Call {
     const { eventLogger, details } = this.setup;
     if (eventLogger && (failure !== undefined || details)) {
       const cause = outcome.kind === 'error' ? outcome.error : (this.streamError ?? response?.error);
-      emitCallEvents(eventLogger, { span, base: this.setup.metricAttributes, details: details !== undefined, params: details?.params,
-        response, failure, cause, streaming: this.streaming, config: this.setup.config });
+      const { metricAttributes: base, config } = this.setup;
+      const streaming = this.streaming;
+      emitCallEvents(eventLogger, { span, base, details: !!details, params: details?.params, response, failure, cause, streaming, config });
     }
   }
 
