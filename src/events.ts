@@ -122,7 +122,7 @@ export function emitCallEvents(logger: Logger, ended: EndedCall): void {
     const ctx = trace.setSpan(context.active(), ended.span);
     const { config } = ended;
     if (ended.failure !== undefined) {
-      emit(logger, exceptionEvent(ended.base, ended.failure, ended.cause, config.maxContentLength), ctx);
+      emit(logger, exceptionEvent(ended.failure, ended.cause, config.maxContentLength), ctx);
     }
     if (ended.details) {
       const record = detailsEvent({

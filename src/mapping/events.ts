@@ -70,12 +70,12 @@ function exceptionMessage(cause: unknown, failure: string): string {
 
 /**
  * `gen_ai.client.operation.exception`: WARN, `exception.type` (the error's class, else the
- * `error.type` code), `exception.message` (through the content scrubber, cut to
- * `maxContentLength`), `error.type` and the call's start attributes (`base`). Never a stack.
+ * `error.type` code) and `exception.message` (through the content scrubber, cut to
+ * `maxContentLength`), the attributes the conventions give it; never a stack. The span's
+ * attributes are the span's: the record is emitted in its context.
  */
-export function exceptionEvent(base: Readonly<Attributes>, failure: string, cause: unknown, maxContentLength: number): EventRecord {
-  const attributes: EventAttributes = { ...base, [ATTR_ERROR_TYPE]: failure };
-  attributes[ATTR_EXCEPTION_TYPE] = exceptionType(cause, failure);
+export function exceptionEvent(failure: string, cause: unknown, maxContentLength: number): EventRecord {
+  const attributes: EventAttributes = { [ATTR_EXCEPTION_TYPE]: exceptionType(cause, failure) };
   const message = contentValue(exceptionMessage(cause, failure), maxContentLength);
   if (message !== undefined) attributes[ATTR_EXCEPTION_MESSAGE] = message;
   return { eventName: EVENT_GEN_AI_CLIENT_OPERATION_EXCEPTION, severityNumber: SEVERITY_WARN, severityText: 'WARN', attributes };
