@@ -8,6 +8,7 @@ import { computeCost, costAttributes, priceFor } from './mapping/cost';
 import { ERROR_TYPE_STREAM_TRUNCATED, errorType, errorTypeOfPayload } from './mapping/errors';
 import { addGatewayAttributes, gatewayHeaderAttributes } from './mapping/gateway-headers';
 import type { Cost } from './internal-types';
+import { boundedString, type ContentBudget } from './mapping/content';
 import { conversationId } from './mapping/request';
 import { bodyAttributes } from './mapping/response';
 import type { HookInfo, ResponseLike } from './types';
@@ -75,6 +76,8 @@ export interface CallSetup {
   generates: boolean;
   /** Told the final response of the call, if any. */
   onResponse?: (response: ResponseLike) => void;
+  /** What is left of the span's content budget after the request's attributes (recording spans only). */
+  contentBudget?: ContentBudget;
 }
 
 export class Call {
@@ -293,7 +296,7 @@ export class Call {
     try {
       this.setup.instruments?.record({
         base: this.setup.metricAttributes,
-        responseModel: typeof response?.model === 'string' ? response.model : undefined,
+        responseModel: boundedString(response?.model),
         failure,
         durationSeconds: (endAt - this.startedAt) / 1000,
         timeToFirstChunkSeconds: ttftSeconds,
@@ -318,7 +321,7 @@ export class Call {
     const span = this.span;
     const attributes: Attributes = {};
     if (response && typeof response === 'object') {
-      bodyAttributes(response, config.outputFields, config.maxContentLength, attributes);
+      bodyAttributes(response, config.outputFields, config.maxContentLength, attributes, this.setup.contentBudget);
       if (!this.setup.conversationKnown) {
         const id = conversationId(undefined, response);
         if (id !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = id;

@@ -21,6 +21,7 @@ export interface ResolvedConfig {
   system: string;
   semconvMode: SemconvMode;
   maxContentLength: number;
+  maxContentTotalLength: number;
   requestHook?: RequestHookFunction;
   responseHook?: ResponseHookFunction;
   propagateContext: boolean;
@@ -29,6 +30,7 @@ export interface ResolvedConfig {
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16384;
+export const DEFAULT_MAX_CONTENT_TOTAL_LENGTH = 131072;
 const SEMCONV_OPT_IN = 'gen_ai_latest_experimental';
 
 const reported = new Set<string>();
@@ -115,6 +117,16 @@ function resolveMaxContentLength(value: unknown): number {
   return DEFAULT_MAX_CONTENT_LENGTH;
 }
 
+/** Validated like maxContentLength. */
+function resolveMaxContentTotalLength(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_CONTENT_TOTAL_LENGTH;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  reportOnce(
+    `config maxContentTotalLength must be a positive integer; got ${describe(value)}, using ${DEFAULT_MAX_CONTENT_TOTAL_LENGTH}`,
+  );
+  return DEFAULT_MAX_CONTENT_TOTAL_LENGTH;
+}
+
 function isPrice(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const p = value as Record<string, unknown>;
@@ -169,6 +181,7 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
     system: nonEmptyString('system', raw.system, 'bud'),
     semconvMode: resolveSemconvMode(raw.semconvMode),
     maxContentLength: resolveMaxContentLength(raw.maxContentLength),
+    maxContentTotalLength: resolveMaxContentTotalLength(raw.maxContentTotalLength),
     requestHook: optionalFunction<RequestHookFunction>('requestHook', raw.requestHook),
     responseHook: optionalFunction<ResponseHookFunction>('responseHook', raw.responseHook),
     propagateContext: optionalBoolean('propagateContext', raw.propagateContext, true),
