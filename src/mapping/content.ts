@@ -162,7 +162,7 @@ const URL_USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'<>]*@/gi;
 /** `?name=value`, `&name=value`, `#name=value`, `;name=value` (query, fragment and matrix parameters). */
 const URL_PARAMETER = /([?&#;])([^=&#;?\s"'<>]{1,128})=([^&#;\s"'<>]*)/g;
 /** `"name": value` in text that is JSON but could not be parsed (cut, streamed, malformed). */
-const JSON_PAIR = /"((?:[^"\\\n]|\\.){1,128})"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|[^\s,}\]]+)/g;
+const JSON_PAIR = /"((?:[^"\\\n]|\\.){1,128})"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|[^\s,{}[\]"]+)/g;
 
 function decoded(name: string): string {
   try {
