@@ -1,5 +1,6 @@
 /*
- * Helpers of the scrubber tests: every `diag` message, at every level, while a test runs.
+ * Helpers of the scrubber tests: which attributes hold content, and every `diag` message, at
+ * every level, while a test runs.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 
@@ -32,3 +33,21 @@ export function captureDiag(): DiagCapture {
   diag.setLogger({ error: record, warn: record, info: record, debug: record, verbose: record }, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
   return { messages, restore: () => diag.disable() };
 }
+
+/** The attributes that hold content (CONTRACT §4, §5): everything the budget covers. */
+export const CONTENT_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'gen_ai.input.messages',
+  'gen_ai.system_instructions',
+  'gen_ai.tool.definitions',
+  'gen_ai.output.messages',
+  'bud.inference.request.prompt',
+  'bud.inference.response.output_text',
+]);
+
+/** Whether an attribute holds content: the set above, and every `bud.inference.request.*` or `.response.*` param the policy calls content. */
+export function isContentAttribute(key: string): boolean {
+  if (CONTENT_ATTRIBUTES.has(key)) return true;
+  const name = key.startsWith('bud.inference.request.') ? key.slice('bud.inference.request.'.length) : undefined;
+  return name !== undefined && ['input', 'instructions', 'tools', 'user', 'metadata', 'text'].includes(name);
+}
+

@@ -19,24 +19,7 @@ import {
 } from '../src/mapping/content';
 import { inputMessages } from '../src/mapping/messages';
 import { client, collectMetrics, gateway, instrumentation, metric, onlySpan, scenario } from './harness';
-import { captureDiag } from './scrub-helpers';
-
-/** The attributes that hold content (CONTRACT §4, §5): everything the budget covers. */
-export const CONTENT_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'gen_ai.input.messages',
-  'gen_ai.system_instructions',
-  'gen_ai.tool.definitions',
-  'gen_ai.output.messages',
-  'bud.inference.request.prompt',
-  'bud.inference.response.output_text',
-]);
-
-/** Whether an attribute holds content: the set above, and every `bud.inference.request.*` or `.response.*` param the policy calls content. */
-export function isContentAttribute(key: string): boolean {
-  if (CONTENT_ATTRIBUTES.has(key)) return true;
-  const name = key.startsWith('bud.inference.request.') ? key.slice('bud.inference.request.'.length) : undefined;
-  return name !== undefined && ['input', 'instructions', 'tools', 'user', 'metadata', 'text'].includes(name);
-}
+import { captureDiag, isContentAttribute } from './scrub-helpers';
 
 function strings(value: AttributeValue | undefined): string[] {
   if (typeof value === 'string') return [value];

@@ -161,8 +161,8 @@ function take(text: string, rule: CutRule): string {
 const URL_USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'<>]*@/gi;
 /** `?name=value`, `&name=value`, `#name=value`, `;name=value` (query, fragment and matrix parameters). */
 const URL_PARAMETER = /([?&#;])([^=&#;?\s"'<>]{1,128})=([^&#;\s"'<>]*)/g;
-/** `"name": value` in text that is JSON but could not be parsed (cut, streamed, malformed). */
-const JSON_PAIR = /"((?:[^"\\\n]|\\.){1,128})"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|[^\s,{}[\]"]+)/g;
+/** `"name":` in text that is JSON but could not be parsed (cut, streamed, malformed): its value follows. */
+const JSON_KEY = /"((?:[^"\\\n]|\\.){1,128})"\s*:\s*/g;
 
 function decoded(name: string): string {
   try {
@@ -181,12 +181,51 @@ export function redactText(text: string): string {
       value !== '' && isSecretKey(decoded(name)) ? `${sep}${name}=${REDACTED}` : whole,
     );
   }
-  if (out.includes('"')) {
-    out = out.replace(JSON_PAIR, (whole, name: string, colon: string) =>
-      isSecretKey(name) ? `"${name}"${colon}"${REDACTED}"` : whole,
-    );
-  }
+  if (out.includes('"')) out = redactJsonPairs(out);
   return out;
+}
+
+/** Where the JSON value that starts at `i` ends (the end of the text when it is cut). */
+function valueEnd(text: string, i: number): number {
+  const first = text[i];
+  if (first === '"' || first === '{' || first === '[') {
+    let depth = 0;
+    let inString = false;
+    for (let j = i; j < text.length; j++) {
+      const c = text[j];
+      if (inString) {
+        if (c === '\\') j++;
+        else if (c === '"') {
+          inString = false;
+          if (depth === 0) return j + 1;
+        }
+      } else if (c === '"') inString = true;
+      else if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') {
+        if (--depth === 0) return j + 1;
+      }
+    }
+    return text.length;
+  }
+  let j = i;
+  while (j < text.length && !',}] \t\r\n'.includes(text[j])) j++;
+  return j;
+}
+
+/** The values of `"secret": ...` pairs (strings, numbers, objects, lists) replaced by `"REDACTED"`. */
+function redactJsonPairs(text: string): string {
+  let out = '';
+  let last = 0;
+  JSON_KEY.lastIndex = 0;
+  for (let match = JSON_KEY.exec(text); match; match = JSON_KEY.exec(text)) {
+    if (!isSecretKey(match[1])) continue;
+    const start = match.index + match[0].length;
+    const end = valueEnd(text, start);
+    out += `${text.slice(last, start)}"${REDACTED}"`;
+    last = end;
+    JSON_KEY.lastIndex = end;
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 function looksLikeJson(text: string): boolean {
@@ -225,8 +264,30 @@ export function scrubText(text: string, rule: CutRule, depth = 0): string {
       return take(inner === undefined ? '' : JSON.stringify(inner), rule);
     }
   }
+  const embedded = text.length <= MAX_PARSED_JSON_LENGTH && depth < MAX_DEPTH ? embeddedJson(text, rule, depth) : undefined;
+  if (embedded !== undefined) return take(embedded, rule);
   const room = Math.min(rule.max, Math.max(0, rule.budget.left));
   return take(redactText(cut(text, room + REDACTION_WINDOW)), rule);
+}
+
+/**
+ * Text with JSON inside (`Result: {...}`): the text around it redacted, the JSON scrubbed and
+ * re-encoded; undefined when there is no JSON object or list from the first `{`/`[` to the last `}`/`]`.
+ */
+function embeddedJson(text: string, rule: CutRule, depth: number): string | undefined {
+  const brace = text.indexOf('{');
+  const bracket = text.indexOf('[');
+  const open = brace < 0 ? bracket : bracket < 0 ? brace : Math.min(brace, bracket);
+  if (open < 0) return undefined;
+  const close = Math.max(text.lastIndexOf('}'), text.lastIndexOf(']'));
+  if (close <= open) return undefined;
+  const parsed = parseJson(text.slice(open, close + 1));
+  if (parsed === NOT_PARSED || typeof parsed !== 'object' || parsed === null) return undefined;
+  const left = rule.budget.left;
+  const inner = scrub(parsed, rule, 0, depth + 1);
+  rule.budget.left = left;
+  const before = cut(text.slice(0, open), rule.max);
+  return `${redactText(before)}${inner === undefined ? '' : JSON.stringify(inner)}${redactText(cut(text.slice(close + 1), rule.max))}`;
 }
 
 function isStructuralKey(key: string): boolean {
