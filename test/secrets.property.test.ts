@@ -21,7 +21,7 @@ import type { BudResponsesInstrumentationConfig } from '../src/types';
 import { client, collectMetrics, gateway, instrumentation, instrumentedSpans, spanExporter } from './harness';
 import { captureDiag, isContentAttribute } from './scrub-helpers';
 
-const RUNS = Number(process.env.SECRETS_PROPERTY_RUNS) || 40;
+const RUNS = Number(process.env.SECRETS_PROPERTY_RUNS) || 100;
 
 /** Every planted secret starts with this; nothing else in a run does. */
 const MARK = 'SNTLq';
