@@ -108,23 +108,12 @@ function resolveSemconvMode(value: unknown): SemconvMode {
   return optIn ? 'otel' : 'bud';
 }
 
-function resolveMaxContentLength(value: unknown): number {
-  if (value === undefined) return DEFAULT_MAX_CONTENT_LENGTH;
+/** A positive integer option (maxContentLength by default, also maxContentTotalLength). */
+function resolveMaxContentLength(value: unknown, name = 'maxContentLength', fallback = DEFAULT_MAX_CONTENT_LENGTH): number {
+  if (value === undefined) return fallback;
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  reportOnce(
-    `config maxContentLength must be a positive integer; got ${describe(value)}, using ${DEFAULT_MAX_CONTENT_LENGTH}`,
-  );
-  return DEFAULT_MAX_CONTENT_LENGTH;
-}
-
-/** Validated like maxContentLength. */
-function resolveMaxContentTotalLength(value: unknown): number {
-  if (value === undefined) return DEFAULT_MAX_CONTENT_TOTAL_LENGTH;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  reportOnce(
-    `config maxContentTotalLength must be a positive integer; got ${describe(value)}, using ${DEFAULT_MAX_CONTENT_TOTAL_LENGTH}`,
-  );
-  return DEFAULT_MAX_CONTENT_TOTAL_LENGTH;
+  reportOnce(`config ${name} must be a positive integer; got ${describe(value)}, using ${fallback}`);
+  return fallback;
 }
 
 function isPrice(value: unknown): boolean {
@@ -181,7 +170,11 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
     system: nonEmptyString('system', raw.system, 'bud'),
     semconvMode: resolveSemconvMode(raw.semconvMode),
     maxContentLength: resolveMaxContentLength(raw.maxContentLength),
-    maxContentTotalLength: resolveMaxContentTotalLength(raw.maxContentTotalLength),
+    maxContentTotalLength: resolveMaxContentLength(
+      raw.maxContentTotalLength,
+      'maxContentTotalLength',
+      DEFAULT_MAX_CONTENT_TOTAL_LENGTH,
+    ),
     requestHook: optionalFunction<RequestHookFunction>('requestHook', raw.requestHook),
     responseHook: optionalFunction<ResponseHookFunction>('responseHook', raw.responseHook),
     propagateContext: optionalBoolean('propagateContext', raw.propagateContext, true),

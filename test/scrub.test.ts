@@ -18,8 +18,19 @@ import {
   redactText,
 } from '../src/mapping/content';
 import { inputMessages } from '../src/mapping/messages';
-import { client, collectMetrics, gateway, instrumentation, metric, onlySpan, scenario } from './harness';
+import { client, collectMetrics, gateway, instrumentation, instrumentedSpans, metric, onlySpan, scenario } from './harness';
 import { captureDiag, isContentAttribute } from './scrub-helpers';
+
+/** One create call without and one with streaming (the stream read to its end): their two spans. */
+async function callBothWays(model: string) {
+  for (const stream of [false, true]) {
+    const result = await client().responses.create({ model, input: 'x', stream } as never);
+    if (stream) for await (const _ of result as unknown as AsyncIterable<unknown>) void _;
+  }
+  const spans = instrumentedSpans();
+  assert.equal(spans.length, 2);
+  return spans;
+}
 
 function strings(value: AttributeValue | undefined): string[] {
   if (typeof value === 'string') return [value];
@@ -199,12 +210,7 @@ describe('the scrubber on every content path (content capture on)', () => {
         { type: 'mcp_call', id: 'mcp_1', server_label: 's', name: 'n', arguments: '{"api_key":"LEAK-MCP-ARGS"}', output: '{"cookie":"LEAK-MCP-OUT"}' },
       ],
     });
-    for (const stream of [false, true]) {
-      const result = await client().responses.create({ model: 'scrub-server', input: 'x', stream } as never);
-      if (stream) for await (const _ of result as unknown as AsyncIterable<unknown>) void _;
-    }
-    const spans = (await import('./harness')).instrumentedSpans();
-    assert.equal(spans.length, 2);
+    const spans = await callBothWays('scrub-server');
     for (const span of spans) {
       const out = span.attributes['gen_ai.output.messages'] as string;
       assert.ok(out.includes('"user":"ann"'), out);
@@ -302,12 +308,7 @@ describe('strings the server controls are bounded (content capture or not)', () 
         ...Array.from({ length: 500 }, (_, i) => ({ type: 'function_call', id: `fc_x${i}`, call_id: `call_${i}`, name: 'f', arguments: '{}' })),
       ],
     });
-    for (const stream of [false, true]) {
-      const result = await client().responses.create({ model: 'bounds', input: 'x', stream } as never);
-      if (stream) for await (const _ of result as unknown as AsyncIterable<unknown>) void _;
-    }
-    const spans = (await import('./harness')).instrumentedSpans();
-    assert.equal(spans.length, 2);
+    const spans = await callBothWays('bounds');
     for (const span of spans) {
       for (const [key, value] of Object.entries(span.attributes)) {
         const limit = key === 'bud.inference.response.tool_calls' ? 4096 : MAX_SERVER_STRING_LENGTH;
