@@ -286,8 +286,10 @@ function embeddedJson(text: string, rule: CutRule, depth: number): string | unde
   const left = rule.budget.left;
   const inner = scrub(parsed, rule, 0, depth + 1);
   rule.budget.left = left;
-  const before = cut(text.slice(0, open), rule.max);
-  return `${redactText(before)}${inner === undefined ? '' : JSON.stringify(inner)}${redactText(cut(text.slice(close + 1), rule.max))}`;
+  const around = rule.max + REDACTION_WINDOW;
+  const before = redactText(cut(text.slice(0, open), around));
+  const after = redactText(cut(text.slice(close + 1), around));
+  return `${before}${inner === undefined ? '' : JSON.stringify(inner)}${after}`;
 }
 
 function isStructuralKey(key: string): boolean {
