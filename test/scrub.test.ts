@@ -18,7 +18,8 @@ import {
   redactText,
 } from '../src/mapping/content';
 import { inputMessages } from '../src/mapping/messages';
-import { client, collectMetrics, gateway, instrumentation, instrumentedSpans, metric, onlySpan, scenario } from './harness';
+import type { HookInfo } from '../src/types';
+import { client, collectMetrics, gateway, instrumentation, instrumentedSpans, metric, onlySpan } from './harness';
 import { captureDiag, isContentAttribute } from './scrub-helpers';
 
 /** One create call without and one with streaming (the stream read to its end): their two spans. */
@@ -330,13 +331,18 @@ describe('strings the server controls are bounded (content capture or not)', () 
     }
   });
 
-  it('gateway headers and error codes of a stream error event are bounded', async () => {
-    // The error body's code becomes error.type through the SDK's error class: the class name is kept.
-    await client()
-      .responses.create({ model: 'bounds', input: 'x' }, scenario('status=400'))
-      .catch(() => undefined);
+  it('ids the application names (retrieve) are bounded on the span and in hook info', async () => {
+    const infos: HookInfo[] = [];
+    instrumentation.setConfig({ requestHook: (_span, _params, info) => infos.push(info) });
+    try {
+      await client().responses.retrieve('r'.repeat(5000)).catch(() => undefined);
+    } finally {
+      instrumentation.setConfig({});
+    }
     const span = onlySpan();
-    assert.ok(String(span.attributes['error.type']).length <= MAX_SERVER_STRING_LENGTH);
+    assert.equal(span.attributes['gen_ai.response.id'], 'r'.repeat(MAX_SERVER_STRING_LENGTH));
+    assert.equal(infos.length, 1);
+    assert.equal(infos[0].responseId, 'r'.repeat(MAX_SERVER_STRING_LENGTH));
   });
 });
 
