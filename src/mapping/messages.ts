@@ -5,8 +5,10 @@
  * Responses API params and Response objects.
  *
  * Rules:
- * - Every string of content is cut to `maxContentLength` characters BEFORE encoding, so the
- *   attribute is always valid JSON. Structural fields are not content and are not cut: the
+ * - Every string of content goes through the one scrubber (content.ts: credentials removed,
+ *   JSON inside strings scrubbed) and is cut to `maxContentLength` characters BEFORE encoding,
+ *   so the attribute is always valid JSON; lists stop when the span's content budget is spent.
+ *   Structural fields are not content and are not cut (only bounded, as server strings): the
  *   part's own `type`, `role`, ids, names, modality, mime type and finish reason; inside
  *   payloads, strings of up to 128 characters under `type`, `status`, `id` and `*_id` keys;
  *   and the keywords of a tool's JSON Schema (`type`, `$ref`, `format`, `required`, ...), so a
