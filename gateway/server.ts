@@ -132,6 +132,12 @@ export interface Gateway {
   reset(): void;
   /** Resolves once every in-flight request handler (streams included) has finished. */
   settled(): Promise<void>;
+  /**
+   * Fields laid over every Response that create generates from now on (JSON and streamed:
+   * `output`, `id`, `model`, `error`, ...), until `reset()` or `patchResponses(undefined)`.
+   * For tests of what a server may send.
+   */
+  patchResponses(patch: JsonRecord | undefined): void;
 }
 
 export const MALFORMED_FRAME = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":\n\n';
@@ -161,6 +167,7 @@ interface State {
   readonly seenInputs: Set<string>;
   readonly inflight: Set<Promise<void>>;
   closing: boolean;
+  responsePatch: JsonRecord | undefined;
 }
 
 interface Ctx {
@@ -391,7 +398,7 @@ function generate(state: State, body: JsonRecord, scenario: Scenario, previous?:
   const fingerprint = JSON.stringify([body.instructions ?? null, body.input ?? null]);
   const cacheHit = typeof body.prompt_cache_key === 'string' || state.seenInputs.has(fingerprint);
   state.seenInputs.add(fingerprint);
-  const response = buildResponse(body, {
+  const built = buildResponse(body, {
     id: newId('resp'),
     createdAt: nowSeconds(),
     deltas,
@@ -400,6 +407,7 @@ function generate(state: State, body: JsonRecord, scenario: Scenario, previous?:
     cacheHit,
     contextTokens: previous?.response.usage?.total_tokens ?? 0,
   });
+  const response: ResponseObject = state.responsePatch ? { ...built, ...state.responsePatch } : built;
   const stored: StoredResponse = { response, generated: response, deltas, inputItems: normalizeInputItems(body.input) };
   state.responses.set(response.id, stored);
   recordInConversation(state, body, stored);
@@ -665,6 +673,7 @@ function newState(opts: GatewayOptions): State {
     seenInputs: new Set(),
     inflight: new Set(),
     closing: false,
+    responsePatch: undefined,
   };
 }
 
@@ -674,6 +683,7 @@ function resetState(state: State): void {
   state.responses.clear();
   state.conversations.clear();
   state.seenInputs.clear();
+  state.responsePatch = undefined;
 }
 
 /** Starts the gateway; resolves once it is listening. */
@@ -697,6 +707,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       await closeServer(server, sockets);
     },
     reset: () => resetState(state),
+    patchResponses: (patch) => {
+      state.responsePatch = patch;
+    },
     settled: async () => {
       while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
     },

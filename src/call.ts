@@ -9,6 +9,7 @@ import { computeCost, costAttributes, priceFor } from './mapping/cost';
 import { ERROR_TYPE_STREAM_TRUNCATED, errorType, errorTypeOfPayload } from './mapping/errors';
 import { addGatewayAttributes, gatewayHeaderAttributes } from './mapping/gateway-headers';
 import type { Cost } from './internal-types';
+import { boundedString, type ContentBudget } from './mapping/content';
 import { conversationId } from './mapping/request';
 import { bodyAttributes } from './mapping/response';
 import type { HookInfo, Params, ResponseLike } from './types';
@@ -81,6 +82,8 @@ export interface CallSetup {
   eventLogger?: Logger;
   /** The details event is asked for (create, `emitOperationDetails`), with the params read once at the start. */
   details?: { params: Params | undefined };
+  /** What is left of the span's content budget after the request's attributes (recording spans only). */
+  contentBudget?: ContentBudget;
 }
 
 export class Call {
@@ -299,7 +302,7 @@ export class Call {
     try {
       this.setup.instruments?.record({
         base: this.setup.metricAttributes,
-        responseModel: typeof response?.model === 'string' ? response.model : undefined,
+        responseModel: boundedString(response?.model),
         failure,
         durationSeconds: (endAt - this.startedAt) / 1000,
         timeToFirstChunkSeconds: ttftSeconds,
@@ -331,7 +334,7 @@ export class Call {
     const span = this.span;
     const attributes: Attributes = {};
     if (response && typeof response === 'object') {
-      bodyAttributes(response, config.outputFields, config.maxContentLength, attributes);
+      bodyAttributes(response, config.outputFields, config.maxContentLength, attributes, this.setup.contentBudget);
       if (!this.setup.conversationKnown) {
         const id = conversationId(undefined, response);
         if (id !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = id;

@@ -23,6 +23,7 @@ export interface ResolvedConfig {
   system?: string;
   semconvMode: SemconvMode;
   maxContentLength: number;
+  maxContentTotalLength: number;
   requestHook?: RequestHookFunction;
   responseHook?: ResponseHookFunction;
   propagateContext: boolean;
@@ -35,6 +36,7 @@ export interface ResolvedConfig {
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16384;
+export const DEFAULT_MAX_CONTENT_TOTAL_LENGTH = 131072;
 const SEMCONV_OPT_IN = 'gen_ai_latest_experimental';
 
 const reported = new Set<string>();
@@ -119,13 +121,12 @@ function resolveSemconvMode(value: unknown): SemconvMode {
   return optIn ? 'otel' : 'bud';
 }
 
-function resolveMaxContentLength(value: unknown): number {
-  if (value === undefined) return DEFAULT_MAX_CONTENT_LENGTH;
+/** A positive integer option (maxContentLength by default, also maxContentTotalLength). */
+function resolveMaxContentLength(value: unknown, name = 'maxContentLength', fallback = DEFAULT_MAX_CONTENT_LENGTH): number {
+  if (value === undefined) return fallback;
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  reportOnce(
-    `config maxContentLength must be a positive integer; got ${describe(value)}, using ${DEFAULT_MAX_CONTENT_LENGTH}`,
-  );
-  return DEFAULT_MAX_CONTENT_LENGTH;
+  reportOnce(`config ${name} must be a positive integer; got ${describe(value)}, using ${fallback}`);
+  return fallback;
 }
 
 function isPrice(value: unknown): boolean {
@@ -227,6 +228,11 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
     system: optionalNonEmptyString('system', raw.system, 'the provider of the endpoint'),
     semconvMode: resolveSemconvMode(raw.semconvMode),
     maxContentLength: resolveMaxContentLength(raw.maxContentLength),
+    maxContentTotalLength: resolveMaxContentLength(
+      raw.maxContentTotalLength,
+      'maxContentTotalLength',
+      DEFAULT_MAX_CONTENT_TOTAL_LENGTH,
+    ),
     requestHook: optionalFunction<RequestHookFunction>('requestHook', raw.requestHook),
     responseHook: optionalFunction<ResponseHookFunction>('responseHook', raw.responseHook),
     propagateContext: optionalBoolean('propagateContext', raw.propagateContext, true),

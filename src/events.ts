@@ -133,6 +133,7 @@ export function emitCallEvents(logger: Logger, ended: EndedCall): void {
         streaming: ended.streaming,
         content: config.eventContent,
         maxContentLength: config.maxContentLength,
+        maxContentTotalLength: config.maxContentTotalLength,
       });
       emit(logger, record, ctx);
     }

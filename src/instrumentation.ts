@@ -26,6 +26,7 @@ import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opent
 import { Call } from './call';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { EventLoggers } from './events';
+import { bounded, contentBudget, withShare, type ContentBudget } from './mapping/content';
 import { conversationId as conversationIdOf, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
 import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
@@ -65,6 +66,9 @@ export function isNoopTracer(tracer: Tracer): boolean {
   // The proxy's own lookup (it keeps the delegate once its provider has one).
   return typeof proxy._getTracer === 'function' && proxy._getTracer() instanceof NOOP_TRACER_CLASS;
 }
+
+/** The part of a span's content budget (config `maxContentTotalLength`) its request attributes may use; the response's get the rest. */
+const REQUEST_SHARE = 0.75;
 
 /** The openai versions with a Responses API that this package hooks. */
 export const SUPPORTED_OPENAI_VERSIONS = '>=4.87.0 <8';
@@ -505,17 +509,29 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     if (!recording && !this.instruments && !eventLogger) return { call: undefined, ctx };
 
     let conversationKnown = false;
-    if (recording) {
+    // The span's content budget: the request may use REQUEST_SHARE of it, the response the rest.
+    const budget: ContentBudget | undefined = recording ? contentBudget(config.maxContentTotalLength) : undefined;
+    if (budget) {
       const attributes: Attributes = {};
-      const conversation = read ? conversationIdOf(read) : conversationId || undefined;
+      const conversation = read ? conversationIdOf(read) : conversationId ? bounded(conversationId) : undefined;
       conversationKnown = conversation !== undefined;
       if (conversationKnown) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
-      if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
-      if (read) requestAttributes(read, config.inputFields, config.maxContentLength, attributes);
+      if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = bounded(responseId);
+      if (read) {
+        withShare(budget, REQUEST_SHARE, (share) =>
+          requestAttributes(read, config.inputFields, config.maxContentLength, attributes, share),
+        );
+      }
       span.setAttributes(attributes);
     }
     const hookInfo: HookInfo | undefined =
-      config.requestHook || config.responseHook ? { operation: spec.operation, responseId, conversationId } : undefined;
+      config.requestHook || config.responseHook
+        ? {
+            operation: spec.operation,
+            responseId: responseId === undefined ? undefined : bounded(responseId),
+            conversationId: conversationId === undefined ? undefined : bounded(conversationId),
+          }
+        : undefined;
     if (config.requestHook && hookInfo && recording) {
       try {
         config.requestHook(span, params ?? {}, hookInfo);
@@ -536,6 +552,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       streamingName: start.streamingName,
       generates: isCreate || spec.operation === 'compact',
       conversationKnown,
+      contentBudget: budget,
       onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
       eventLogger,
       details,

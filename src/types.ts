@@ -98,6 +98,11 @@ export interface BudResponsesInstrumentationConfig extends InstrumentationConfig
   semconvMode?: SemconvMode;
   /** Longest string kept in a content attribute, per part. Default 16384. */
   maxContentLength?: number;
+  /**
+   * Most characters a span carries in all its content attributes together (input, instructions,
+   * tools, output, ...; the request's may use three quarters of it). Default 131072.
+   */
+  maxContentTotalLength?: number;
   requestHook?: RequestHookFunction;
   responseHook?: ResponseHookFunction;
   /** Inject `traceparent`/`baggage` into the request headers. Default `true`. */

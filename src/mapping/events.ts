@@ -3,8 +3,8 @@
  * call ended with: `gen_ai.client.operation.exception` and
  * `gen_ai.client.inference.operation.details`. Nothing here emits (src/events.ts does), reads the
  * clock or throws on odd input. Content comes from the same builders as the span attributes
- * (messages.ts), so the same cuts and the same scrubber apply, and then passes
- * `boundEventContent`, where the per-span total budget applies.
+ * (messages.ts), so the same cuts, the same scrubber and the same total budget apply
+ * (`boundedContent`).
  */
 import type { Attributes } from '@opentelemetry/api';
 import {
@@ -22,9 +22,9 @@ import {
 } from '../semconv';
 import type { Params, ResponseLike } from '../types';
 import { isObject } from '../util';
-import { contentValue, type Json } from './content';
+import { contentBudget, contentValue, cutRule, encodeWithin, type ContentBudget, type CutRule, type Json } from './content';
 import { ERROR_TYPE_STREAM_TRUNCATED } from './errors';
-import { inputMessageList, outputMessageList, systemInstructionList, toolDefinitionList } from './messages';
+import { inputMessagesJson, outputMessagesJson, systemInstructionsJson, toolDefinitionsJson } from './messages';
 import { conversationId, requestAttributes } from './request';
 import { responseAttributes } from './response';
 
@@ -89,16 +89,6 @@ export interface EventContent {
   [ATTR_GEN_AI_OUTPUT_MESSAGES]?: Json;
 }
 
-/**
- * THE place where the per-span total content budget (CONTRACT §8) applies to event content:
- * every content value of an event passes here once, after the per-part cuts of messages.ts,
- * and whatever this returns is all the event carries. (No total budget exists yet: the values
- * pass unchanged.)
- */
-export function boundEventContent(content: EventContent): EventContent {
-  return content;
-}
-
 /** A non-empty list from `build`, or undefined (nothing, or it failed: one value must not cost the others). */
 function listOf(build: () => Json[] | undefined): Json[] | undefined {
   try {
@@ -109,19 +99,44 @@ function listOf(build: () => Json[] | undefined): Json[] | undefined {
   }
 }
 
-/** The structured messages of the call's params and response, bounded. */
-export function eventContent(params: Params | undefined, response: ResponseLike | undefined, maxContentLength: number): EventContent {
+type ContentBuilder<T> = (source: T, rule: CutRule) => Json[] | undefined;
+
+/**
+ * THE place where the total content budget applies to event content: each value is built by the
+ * same builder as its span attribute (per-part cuts, the scrubber), within what is left of the
+ * event's budget, and checked by its encoded length (`encodeWithin`, as on spans); it is carried
+ * structured, parsed back from that bounded encoding.
+ */
+function boundedContent<T>(source: T, build: ContentBuilder<T>, maxContentLength: number, budget: ContentBudget): Json | undefined {
+  const text = encodeWithin(budget, (share) => listOf(() => build(source, cutRule(maxContentLength, share))));
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The structured messages of the call's params and response, scrubbed, cut and within `maxContentTotalLength`. */
+export function eventContent(
+  params: Params | undefined,
+  response: ResponseLike | undefined,
+  maxContentLength: number,
+  maxContentTotalLength: number,
+): EventContent {
   const content: EventContent = {};
-  const set = (key: keyof EventContent, value: Json[] | undefined) => {
+  const budget = contentBudget(maxContentTotalLength);
+  const set = <T>(key: keyof EventContent, source: T, build: ContentBuilder<T>) => {
+    const value = boundedContent(source, build, maxContentLength, budget);
     if (value !== undefined) content[key] = value;
   };
   if (params) {
-    set(ATTR_GEN_AI_INPUT_MESSAGES, listOf(() => inputMessageList(params, maxContentLength) as unknown as Json[]));
-    set(ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, listOf(() => systemInstructionList(params, maxContentLength)));
-    set(ATTR_GEN_AI_TOOL_DEFINITIONS, listOf(() => toolDefinitionList(params, maxContentLength)));
+    set(ATTR_GEN_AI_INPUT_MESSAGES, params, inputMessagesJson);
+    set(ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, params, systemInstructionsJson);
+    set(ATTR_GEN_AI_TOOL_DEFINITIONS, params, toolDefinitionsJson);
   }
-  if (response) set(ATTR_GEN_AI_OUTPUT_MESSAGES, listOf(() => outputMessageList(response, maxContentLength) as unknown as Json[]));
-  return boundEventContent(content);
+  if (response) set(ATTR_GEN_AI_OUTPUT_MESSAGES, response, outputMessagesJson);
+  return content;
 }
 
 export interface DetailsInput {
@@ -135,6 +150,8 @@ export interface DetailsInput {
   /** Content capture for events is on. */
   content: boolean;
   maxContentLength: number;
+  /** The most characters of content the event carries, all values together. */
+  maxContentTotalLength: number;
 }
 
 /**
@@ -151,7 +168,7 @@ export function detailsEvent(input: DetailsInput): EventRecord {
   if (conversation !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
   if (isObject(response)) responseAttributes(response, DETAILS_RESPONSE_FIELDS, maxContentLength, attributes as Attributes);
   if (input.failure !== undefined) attributes[ATTR_ERROR_TYPE] = input.failure;
-  if (input.content) Object.assign(attributes, eventContent(params, isObject(response) ? response : undefined, maxContentLength));
+  if (input.content) Object.assign(attributes, eventContent(params, isObject(response) ? response : undefined, maxContentLength, input.maxContentTotalLength));
   return {
     eventName: EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
     severityNumber: SEVERITY_INFO,

@@ -3,6 +3,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { ResponseUsage } from '../types';
+import { bounded } from './content';
 
 /** Headers of the Bud gateway's responses and the attributes they become. */
 export const GATEWAY_HEADERS: Readonly<Record<string, { attribute: string; numeric: boolean }>> = Object.freeze({
@@ -21,7 +22,7 @@ function setHeader(out: Attributes, name: string, raw: string | null | undefined
   const spec = GATEWAY_HEADERS[name];
   if (raw === null || raw === undefined || raw === '') return;
   if (!spec.numeric) {
-    out[spec.attribute] = raw;
+    out[spec.attribute] = bounded(raw);
     return;
   }
   const value = Number(raw);

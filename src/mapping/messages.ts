@@ -5,8 +5,10 @@
  * Responses API params and Response objects.
  *
  * Rules:
- * - Every string of content is cut to `maxContentLength` characters BEFORE encoding, so the
- *   attribute is always valid JSON. Structural fields are not content and are not cut: the
+ * - Every string of content goes through the one scrubber (content.ts: credentials removed,
+ *   JSON inside strings scrubbed) and is cut to `maxContentLength` characters BEFORE encoding,
+ *   so the attribute is always valid JSON; lists stop when the span's content budget is spent.
+ *   Structural fields are not content and are not cut (only bounded, as server strings): the
  *   part's own `type`, `role`, ids, names, modality, mime type and finish reason; inside
  *   payloads, strings of up to 128 characters under `type`, `status`, `id` and `*_id` keys;
  *   and the keywords of a tool's JSON Schema (`type`, `$ref`, `format`, `required`, ...), so a
@@ -16,16 +18,32 @@
  *   cannot be encoded at all gives `undefined`.
  */
 import type { Params, ResponseLike } from '../types';
-import { cut, cutRule, isCredentialKey, keepFor, scrub, type CutRule, type Json, type JsonObject } from './content';
+import {
+  bounded,
+  boundedString,
+  charge,
+  cutRule,
+  encodeWithin,
+  isSecretKey,
+  keepFor,
+  MAX_PARSED_JSON_LENGTH,
+  scrub,
+  scrubText,
+  spent,
+  type ContentBudget,
+  type CutRule,
+  type Json,
+  type JsonObject,
+} from './content';
 import { isObject } from '../util';
 import { finishReasons } from './finish-reasons';
 
-export type Part = JsonObject & { type: string };
-export interface ChatMessage {
+type Part = JsonObject & { type: string };
+interface ChatMessage {
   role: string;
   parts: Part[];
 }
-export interface OutputMessage extends ChatMessage {
+interface OutputMessage extends ChatMessage {
   finish_reason: string;
 }
 type Item = Record<string, unknown>;
@@ -35,6 +53,9 @@ type Ctx = CutRule;
 /** JSON Schema keywords whose string values are structure, not prose: never cut. */
 const SCHEMA_KEYWORDS: ReadonlySet<string> = new Set(['type', '$ref', '$id', '$schema', 'format', 'required', 'pattern']);
 
+/** An identifier, name or format (not content): bounded like every string the server controls. */
+const label = boundedString;
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -43,17 +64,22 @@ function str(value: unknown): string | undefined {
 function rest(item: Item, omit: readonly string[], ctx: Ctx): JsonObject {
   const out: JsonObject = {};
   for (const key of Object.keys(item)) {
-    if (omit.includes(key) || isCredentialKey(key)) continue;
+    if (omit.includes(key) || isSecretKey(key)) continue;
     const v = scrub(item[key], ctx, keepFor(key, ctx));
     if (v !== undefined) out[key] = v;
   }
   return out;
 }
 
-/** Runs `fn` on each entry, skipping entries it rejects or fails on. */
-function mapSafe<T, R>(list: readonly T[], fn: (entry: T) => R | undefined): R[] {
+/** What one entry's own structure (its type, role, keys) is charged to the budget. */
+const ENTRY_COST = 24;
+
+/** Runs `fn` on each entry, skipping entries it rejects or fails on, until the budget is spent. */
+function mapSafe<T, R>(list: readonly T[], fn: (entry: T) => R | undefined, ctx: Ctx): R[] {
   const out: R[] = [];
   for (const entry of list) {
+    if (spent(ctx)) break;
+    charge(ctx, ENTRY_COST);
     try {
       const r = fn(entry);
       if (r !== undefined) out.push(r);
@@ -64,20 +90,22 @@ function mapSafe<T, R>(list: readonly T[], fn: (entry: T) => R | undefined): R[]
   return out;
 }
 
-/** The JSON of a non-empty list, or undefined (nothing to record, or it cannot be encoded). */
-function encode(build: () => unknown[] | undefined): string | undefined {
-  try {
-    const list = build();
-    return list && list.length ? JSON.stringify(list) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The JSON of a non-empty list within the budget, or undefined (nothing to record, or it cannot be encoded). */
+function encode(
+  maxContentLength: number,
+  budget: ContentBudget,
+  build: (ctx: Ctx) => Json[] | undefined,
+): string | undefined {
+  return encodeWithin(budget, (share) => {
+    const list = build(cutRule(maxContentLength, share));
+    return list && list.length ? list : undefined;
+  });
 }
 
 /* ---------- content parts ---------- */
 
 function textPart(text: string, ctx: Ctx): Part {
-  return { type: 'text', content: cut(text, ctx.max) };
+  return { type: 'text', content: scrubText(text, ctx) };
 }
 
 /** The part types semconv v1.41.1 defines; a generic part must not pose as one of them. */
@@ -98,7 +126,7 @@ const SEMCONV_PART_TYPES: ReadonlySet<string> = new Set([
  * is a semconv part type (a `{type: 'uri'}` without a uri) is namespaced as `openai.<type>`.
  */
 function genericPart(item: Item, type: string, ctx: Ctx): Part {
-  return { type: SEMCONV_PART_TYPES.has(type) ? `openai.${type}` : type, ...rest(item, ['type'], ctx) };
+  return { type: SEMCONV_PART_TYPES.has(type) ? `openai.${type}` : bounded(type), ...rest(item, ['type'], ctx) };
 }
 
 function modalityOf(mime: string | undefined, fallback: string): string {
@@ -126,27 +154,27 @@ export function parseDataUrl(url: string): { mime?: string; base64: string } | u
 }
 
 function withFilename(part: Part, source: Item): Part {
-  const filename = str(source.filename);
+  const filename = label(source.filename);
   if (filename !== undefined) part.filename = filename;
   return part;
 }
 
 function blobPart(base64: string, mime: string | undefined, modality: string, ctx: Ctx): Part {
-  return { type: 'blob', ...(mime ? { mime_type: mime } : {}), modality, content: cut(base64, ctx.max) };
+  return { type: 'blob', ...(mime ? { mime_type: bounded(mime) } : {}), modality, content: scrubText(base64, ctx) };
 }
 
 /** A URL as a blob part (data URL) or a uri part. */
 function urlPart(url: string, fallbackModality: string, ctx: Ctx): Part {
   const data = parseDataUrl(url);
   if (data) return blobPart(data.base64, data.mime, modalityOf(data.mime, fallbackModality), ctx);
-  return { type: 'uri', modality: fallbackModality, uri: cut(url, ctx.max) };
+  return { type: 'uri', modality: fallbackModality, uri: scrubText(url, ctx) };
 }
 
 /** `input_image` and `computer_screenshot`: URL, data URL or file id. */
 function imagePart(part: Item, ctx: Ctx): Part {
   const url = str(part.image_url);
   if (url) return urlPart(url, 'image', ctx);
-  const fileId = str(part.file_id);
+  const fileId = label(part.file_id);
   if (fileId) return { type: 'file', modality: 'image', file_id: fileId };
   return genericPart(part, String(part.type), ctx);
 }
@@ -161,7 +189,7 @@ function filePart(part: Item, ctx: Ctx): Part {
   }
   const url = str(part.file_url);
   if (url) return withFilename(urlPart(url, 'document', ctx), part);
-  const fileId = str(part.file_id);
+  const fileId = label(part.file_id);
   if (fileId) return withFilename({ type: 'file', modality: 'document', file_id: fileId }, part);
   return genericPart(part, 'input_file', ctx);
 }
@@ -175,7 +203,7 @@ function audioPart(part: Item, ctx: Ctx): Part {
   const audio = isObject(part.input_audio) ? part.input_audio : {};
   const data = str(audio.data);
   if (data === undefined) return genericPart(part, 'input_audio', ctx);
-  const format = str(audio.format);
+  const format = label(audio.format);
   const mime = format === undefined ? undefined : (AUDIO_MIME.get(format) ?? `audio/${format}`);
   return blobPart(data, mime, 'audio', ctx);
 }
@@ -203,7 +231,7 @@ function contentPart(part: unknown, ctx: Ctx): Part | undefined {
       break;
     case 'refusal':
       // No refusal part in v1.41.1: GenericPart with the text as `content`.
-      if (typeof part.refusal === 'string') return { type: 'refusal', content: cut(part.refusal, ctx.max) };
+      if (typeof part.refusal === 'string') return { type: 'refusal', content: scrubText(part.refusal, ctx) };
       break;
     case 'input_image':
     case 'computer_screenshot':
@@ -218,7 +246,7 @@ function contentPart(part: unknown, ctx: Ctx): Part | undefined {
 
 function contentParts(content: unknown, ctx: Ctx): Part[] {
   if (typeof content === 'string') return [textPart(content, ctx)];
-  if (Array.isArray(content)) return mapSafe(content, (p) => contentPart(p, ctx));
+  if (Array.isArray(content)) return mapSafe(content, (p) => contentPart(p, ctx), ctx);
   const single = contentPart(content, ctx);
   return single ? [single] : [];
 }
@@ -228,7 +256,7 @@ function contentParts(content: unknown, ctx: Ctx): Part[] {
 /** Tool-call arguments: JSON text becomes its (cleaned) value, other text is cut. */
 function argumentsOf(value: unknown, ctx: Ctx): Json | undefined {
   if (typeof value === 'string') {
-    const head = value.trimStart()[0];
+    const head = value.length <= MAX_PARSED_JSON_LENGTH ? value.trimStart()[0] : undefined;
     if (head === '{' || head === '[') {
       try {
         return scrub(JSON.parse(value), ctx);
@@ -236,13 +264,13 @@ function argumentsOf(value: unknown, ctx: Ctx): Json | undefined {
         // not JSON (or cut by a stream): keep the text
       }
     }
-    return cut(value, ctx.max);
+    return scrubText(value, ctx);
   }
   return scrub(value, ctx);
 }
 
 function callId(item: Item): string | undefined {
-  return str(item.call_id) ?? str(item.id);
+  return label(item.call_id) ?? label(item.id);
 }
 
 /** `part` with `id` right after its type (the schema's field order). */
@@ -257,7 +285,7 @@ function clientCall(...argFields: string[]): ItemRule {
   return {
     role: 'assistant',
     parts: (item, ctx, type) => {
-      const name = str(item.name) ?? type.replace(/_call$/, '');
+      const name = label(item.name) ?? type.replace(/_call$/, '');
       const field = argFields.find((f) => item[f] !== undefined);
       const part: Part = { type: 'tool_call', name };
       const args = field === undefined ? undefined : argumentsOf(item[field], ctx);
@@ -282,7 +310,7 @@ function callResult(field: string, response: (value: unknown, ctx: Ctx) => Json 
 
 /** A tool output: text is cut, a list (or one) of content parts becomes semconv parts. */
 function partsResponse(value: unknown, ctx: Ctx): Json | undefined {
-  if (typeof value === 'string') return cut(value, ctx.max);
+  if (typeof value === 'string') return scrubText(value, ctx);
   if (Array.isArray(value) || isObject(value)) {
     const list = Array.isArray(value) ? value : [value];
     if (list.every((p) => typeof p === 'string' || (isObject(p) && typeof p.type === 'string'))) {
@@ -309,13 +337,13 @@ function serverCall(tool: string, callFields: readonly string[]): ItemRule {
   return {
     role: 'assistant',
     parts: (item, ctx) => {
-      const id = str(item.id);
+      const id = label(item.id);
       const call: JsonObject = { type: tool };
       for (const field of callFields) {
         const v = field === 'arguments' ? argumentsOf(item[field], ctx) : scrub(item[field], ctx, keepFor(field, ctx));
         if (v !== undefined) call[field] = v;
       }
-      const name = tool === 'mcp' ? (str(item.name) ?? tool) : tool;
+      const name = tool === 'mcp' ? (label(item.name) ?? tool) : tool;
       const parts: Part[] = [withId({ type: 'server_tool_call', name, server_tool_call: call }, id)];
       const outcome = rest(item, ['type', 'id', 'name', 'call_id', ...callFields], ctx);
       if (Object.keys(outcome).length) {
@@ -335,10 +363,14 @@ function reasoningParts(item: Item, ctx: Ctx): Part[] {
     ...(Array.isArray(item.summary) ? item.summary : []),
     ...(Array.isArray(item.content) ? item.content : []),
   ];
-  const parts = mapSafe(entries, (entry): Part | undefined => {
-    if (isObject(entry) && typeof entry.text === 'string') return { type: 'reasoning', content: cut(entry.text, ctx.max) };
-    return contentPart(entry, ctx);
-  });
+  const parts = mapSafe(
+    entries,
+    (entry): Part | undefined => {
+      if (isObject(entry) && typeof entry.text === 'string') return { type: 'reasoning', content: scrubText(entry.text, ctx) };
+      return contentPart(entry, ctx);
+    },
+    ctx,
+  );
   // Encrypted-only reasoning: record that it happened, without its opaque payload.
   return parts.length ? parts : [{ type: 'reasoning', content: '' }];
 }
@@ -403,7 +435,7 @@ const ITEM_RULES: ReadonlyMap<string, ItemRule> = new Map<string, ItemRule>([
 /** Responses roles to semconv roles: `developer` is a system role; other strings pass through. */
 function roleOf(role: unknown): string {
   if (role === 'developer') return 'system';
-  return typeof role === 'string' && role ? role : 'user';
+  return typeof role === 'string' && role ? bounded(role) : 'user';
 }
 
 /** The item's type; typeless items are messages (with a role) or item references (with an id). */
@@ -436,8 +468,8 @@ function itemList(value: unknown): unknown[] {
 function functionDefinition(tool: Item, ctx: Ctx): JsonObject {
   // Also reads the Chat Completions shape `{type: 'function', function: {...}}`.
   const fn = isObject(tool.function) ? tool.function : tool;
-  const def: JsonObject = { type: 'function', name: str(fn.name) ?? '' };
-  if (typeof fn.description === 'string') def.description = cut(fn.description, ctx.max);
+  const def: JsonObject = { type: 'function', name: label(fn.name) ?? '' };
+  if (typeof fn.description === 'string') def.description = scrubText(fn.description, ctx);
   if (fn.parameters === null) def.parameters = null;
   else if (isObject(fn.parameters) && !Array.isArray(fn.parameters)) {
     const parameters = scrub(fn.parameters, { ...ctx, keep: SCHEMA_KEYWORDS });
@@ -452,7 +484,7 @@ function toolDefinition(tool: unknown, ctx: Ctx): JsonObject | undefined {
   const type = tool.type;
   if (type === 'function') return functionDefinition(tool, ctx);
   // GenericToolDefinition requires a name: the tool's own, an MCP server's label, else the type.
-  const name = str(tool.name) ?? str(tool.server_label) ?? type;
+  const name = label(tool.name) ?? label(tool.server_label) ?? type;
   const nested = Array.isArray(tool.tools) ? tool.tools : undefined;
   const omit = ['type', 'name', ...(nested ? ['tools'] : [])];
   const def: JsonObject = { type, name, ...rest(tool, omit, ctx) };
@@ -461,72 +493,78 @@ function toolDefinition(tool: unknown, ctx: Ctx): JsonObject | undefined {
 }
 
 function definitions(tools: readonly unknown[], ctx: Ctx): JsonObject[] {
-  return mapSafe(tools, (tool) => toolDefinition(tool, ctx));
+  return mapSafe(tools, (tool) => toolDefinition(tool, ctx), ctx);
 }
 
 /* ---------- the four attributes ---------- */
-
 /*
- * Each value has a structured builder (the list itself, for the events, which carry it as it is)
- * and its attribute form (the JSON of that list, for spans): one mapping for both.
+ * Each has a structured form (`*Json`: the scrubbed value, for log events and any other
+ * structured sink, cut by `rule` and charged to its budget) and the attribute form (its JSON
+ * within the span's budget).
  */
 
-/** `gen_ai.input.messages`: the create() param `input` as semconv ChatMessages, one per item. */
-export function inputMessageList(params: Params, maxContentLength: number): ChatMessage[] | undefined {
+/** The create() param `input` as semconv ChatMessages, one per item. */
+export function inputMessagesJson(params: Params, rule: CutRule): Json[] | undefined {
   if (!isObject(params)) return undefined;
-  const ctx = cutRule(maxContentLength);
   const input = params.input;
-  if (typeof input === 'string') return [{ role: 'user', parts: [textPart(input, ctx)] }];
-  return mapSafe(itemList(input), (item) => itemMessage(item, ctx));
+  if (typeof input === 'string') return [{ role: 'user', parts: [textPart(input, rule)] }];
+  return mapSafe(itemList(input), (item) => itemMessage(item, rule), rule) as unknown as Json[];
 }
 
-export function inputMessages(params: Params, maxContentLength: number): string | undefined {
-  return encode(() => inputMessageList(params, maxContentLength));
+/** `gen_ai.input.messages`. */
+export function inputMessages(params: Params, maxContentLength: number, budget: ContentBudget = { left: Infinity }): string | undefined {
+  return encode(maxContentLength, budget, (ctx) => inputMessagesJson(params, ctx));
 }
 
-/** `gen_ai.system_instructions`: the create() param `instructions` as a list of parts. */
-export function systemInstructionList(params: Params, maxContentLength: number): Part[] | undefined {
+/** The create() param `instructions` as a list of parts. */
+export function systemInstructionsJson(params: Params, rule: CutRule): Json[] | undefined {
   if (!isObject(params)) return undefined;
-  const ctx = cutRule(maxContentLength);
   const instructions = params.instructions;
-  if (typeof instructions === 'string') return [textPart(instructions, ctx)];
-  const messages = mapSafe(itemList(instructions), (item) => itemMessage(item, ctx));
+  if (typeof instructions === 'string') return [textPart(instructions, rule)];
+  const messages = mapSafe(itemList(instructions), (item) => itemMessage(item, rule), rule);
   return messages.flatMap((m) => m.parts);
 }
 
-export function systemInstructions(params: Params, maxContentLength: number): string | undefined {
-  return encode(() => systemInstructionList(params, maxContentLength));
+/** `gen_ai.system_instructions`. */
+export function systemInstructions(
+  params: Params,
+  maxContentLength: number,
+  budget: ContentBudget = { left: Infinity },
+): string | undefined {
+  return encode(maxContentLength, budget, (ctx) => systemInstructionsJson(params, ctx));
 }
 
-/** `gen_ai.tool.definitions`: the create() param `tools`, without credentials. */
-export function toolDefinitionList(params: Params, maxContentLength: number): JsonObject[] | undefined {
+/** The create() param `tools`, without credentials. */
+export function toolDefinitionsJson(params: Params, rule: CutRule): Json[] | undefined {
   if (!isObject(params) || !Array.isArray(params.tools)) return undefined;
-  return definitions(params.tools, cutRule(maxContentLength));
+  return definitions(params.tools, rule);
 }
 
-export function toolDefinitions(params: Params, maxContentLength: number): string | undefined {
-  return encode(() => toolDefinitionList(params, maxContentLength));
+/** `gen_ai.tool.definitions`. */
+export function toolDefinitions(params: Params, maxContentLength: number, budget: ContentBudget = { left: Infinity }): string | undefined {
+  return encode(maxContentLength, budget, (ctx) => toolDefinitionsJson(params, ctx));
 }
 
 /** The finish reason of a Response's one output message, as `finishReasons()` derives it. */
 function finishReasonOf(response: ResponseLike): string {
   const status = response.status;
   const [reason] = finishReasons(status === undefined ? { ...response, status: 'completed' } : response);
-  return reason ?? (typeof status === 'string' && status ? status : 'stop');
+  return reason ?? (typeof status === 'string' && status ? bounded(status) : 'stop');
 }
 
 /**
- * `gen_ai.output.messages`: a Response's `output` as ONE assistant message (a Response is one
- * candidate) holding the parts of every output item in order, with its finish reason.
+ * A Response's `output` as ONE assistant message (a Response is one candidate) holding the
+ * parts of every output item in order, with its finish reason.
  */
-export function outputMessageList(response: ResponseLike, maxContentLength: number): OutputMessage[] | undefined {
+export function outputMessagesJson(response: ResponseLike, rule: CutRule): Json[] | undefined {
   if (!isObject(response) || !Array.isArray(response.output)) return undefined;
-  const ctx = cutRule(maxContentLength);
-  const parts = mapSafe(response.output, (item) => itemMessage(item, ctx)).flatMap((m) => m.parts);
+  const parts = mapSafe(response.output, (item) => itemMessage(item, rule), rule).flatMap((m) => m.parts);
   if (!parts.length) return undefined;
-  return [{ role: 'assistant', parts, finish_reason: finishReasonOf(response) }];
+  const message: OutputMessage = { role: 'assistant', parts, finish_reason: finishReasonOf(response) };
+  return [message as unknown as Json];
 }
 
-export function outputMessages(response: ResponseLike, maxContentLength: number): string | undefined {
-  return encode(() => outputMessageList(response, maxContentLength));
+/** `gen_ai.output.messages`. */
+export function outputMessages(response: ResponseLike, maxContentLength: number, budget: ContentBudget = { left: Infinity }): string | undefined {
+  return encode(maxContentLength, budget, (ctx) => outputMessagesJson(response, ctx));
 }

@@ -25,7 +25,7 @@ import {
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
 } from '../semconv';
 import { isObject, setIf } from '../util';
-import { contentValue } from './content';
+import { bounded, boundedString, contentValue, withShare, type ContentBudget } from './content';
 import { finishReasons } from './finish-reasons';
 import { outputMessages } from './messages';
 
@@ -48,20 +48,50 @@ function isToolCall(item: unknown): item is Record<string, unknown> {
   return isObject(item) && typeof item.type === 'string' && item.type.endsWith('_call');
 }
 
-/** `[{type, name, call_id}]` of the tool calls in the output, never their arguments. (Plain loops: see responseAttributes.) */
+/** The tool-call list stops before its JSON would pass this length (each string in it is bounded too). */
+export const MAX_TOOL_CALLS_LENGTH = 4096;
+
+/**
+ * `[{type, name, call_id}]` of the tool calls in the output, never their arguments; every string
+ * bounded, the list stopped before its JSON passes MAX_TOOL_CALLS_LENGTH. (Plain loops: see
+ * responseAttributes.)
+ */
 export function toolCalls(response: ResponseLike): Array<{ type: string; name?: string; call_id?: string }> {
   const calls: Array<{ type: string; name?: string; call_id?: string }> = [];
   const output = response.output;
   if (!Array.isArray(output)) return calls;
+  // The length of the list's JSON so far: `[]`, and per entry its fields, quotes, keys and commas.
+  let length = 2;
   for (const item of output as unknown[]) {
     if (!isToolCall(item)) continue;
-    const call: { type: string; name?: string; call_id?: string } = { type: item.type as string };
-    if (typeof item.name === 'string') call.name = item.name;
+    const call: { type: string; name?: string; call_id?: string } = { type: bounded(item.type as string) };
+    let size = call.type.length + 12;
+    if (typeof item.name === 'string') {
+      call.name = bounded(item.name);
+      size += call.name.length + 10;
+    }
     const id = typeof item.call_id === 'string' ? item.call_id : item.id;
-    if (typeof id === 'string') call.call_id = id;
+    if (typeof id === 'string') {
+      call.call_id = bounded(id);
+      size += call.call_id.length + 13;
+    }
+    // Each string counted as its length: escapes (rare in names and ids) are checked on the JSON.
+    if (length + size > MAX_TOOL_CALLS_LENGTH) break;
+    length += size;
     calls.push(call);
   }
   return calls;
+}
+
+/** The JSON of the tool-call list, within MAX_TOOL_CALLS_LENGTH (entries dropped from the end when escapes made it longer). */
+export function toolCallsValue(response: ResponseLike): string | undefined {
+  const calls = toolCalls(response);
+  while (calls.length) {
+    const json = JSON.stringify(calls);
+    if (json.length <= MAX_TOOL_CALLS_LENGTH) return json;
+    calls.pop();
+  }
+  return undefined;
 }
 
 export function usageAttributes(usage: ResponseUsage | null | undefined, out: Attributes = {}): Attributes {
@@ -121,41 +151,40 @@ export function responseAttributes(
   fields: ReadonlySet<string>,
   maxContentLength: number,
   out: Attributes = {},
+  budget: ContentBudget = { left: Infinity },
 ): Attributes {
   const { has, other } = planOf(fields);
   const { id, model, status, created_at: created, service_tier: tier } = response;
-  if (has.id && typeof id === 'string') out[ATTR_GEN_AI_RESPONSE_ID] = id;
-  if (has.model && typeof model === 'string') out[ATTR_GEN_AI_RESPONSE_MODEL] = model;
-  if (has.status && typeof status === 'string') out[ATTR_BUD_RESPONSE_STATUS] = status;
+  if (has.id && typeof id === 'string') out[ATTR_GEN_AI_RESPONSE_ID] = bounded(id);
+  if (has.model && typeof model === 'string') out[ATTR_GEN_AI_RESPONSE_MODEL] = bounded(model);
+  if (has.status && typeof status === 'string') out[ATTR_BUD_RESPONSE_STATUS] = bounded(status);
   if (has.created_at && typeof created === 'number') out[ATTR_BUD_RESPONSE_CREATED] = created;
   if (has.usage) usageAttributes(response.usage, out);
   if (has.finish_reasons) {
     const reasons = finishReasons(response);
     if (reasons.length) out[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
   }
-  if (has.service_tier && typeof tier === 'string') out[ATTR_OPENAI_RESPONSE_SERVICE_TIER] = tier;
-  if (has.error && response.error) {
-    const code = response.error.code;
-    if (typeof code === 'string') out[ATTR_BUD_ERROR_CODE] = code;
-  }
+  if (has.service_tier && typeof tier === 'string') out[ATTR_OPENAI_RESPONSE_SERVICE_TIER] = bounded(tier);
+  if (has.error && response.error) setIf(out, ATTR_BUD_ERROR_CODE, boundedString(response.error.code));
   if (has.incomplete_details && response.incomplete_details) {
-    const reason = response.incomplete_details.reason;
-    if (typeof reason === 'string') out[ATTR_BUD_INCOMPLETE_REASON] = reason;
+    setIf(out, ATTR_BUD_INCOMPLETE_REASON, boundedString(response.incomplete_details.reason));
   }
-  if (has.tool_calls) {
-    const calls = toolCalls(response);
-    if (calls.length) out[ATTR_BUD_TOOL_CALLS] = JSON.stringify(calls);
+  if (has.tool_calls) setIf(out, ATTR_BUD_TOOL_CALLS, toolCallsValue(response));
+  // The output and its text are the same content twice: the messages may take half of what is left.
+  if (has.output) {
+    withShare(budget, has.output_text ? 0.5 : 1, (share) =>
+      setIf(out, ATTR_GEN_AI_OUTPUT_MESSAGES, outputMessages(response, maxContentLength, share)),
+    );
   }
-  if (has.output) setIf(out, ATTR_GEN_AI_OUTPUT_MESSAGES, outputMessages(response, maxContentLength));
   if (has.output_text) {
     const text = outputText(response);
-    setIf(out, ATTR_BUD_OUTPUT_TEXT, text === undefined ? undefined : contentValue(text, maxContentLength));
+    setIf(out, ATTR_BUD_OUTPUT_TEXT, text === undefined ? undefined : contentValue(text, maxContentLength, budget));
   }
   for (const field of other) {
     // The response's own fields only: a name such as `__proto__` or `toString` reads nothing.
     if (!Object.prototype.hasOwnProperty.call(response, field)) continue;
     const value = (response as Record<string, unknown>)[field];
-    setIf(out, 'bud.inference.response.' + field, contentValue(value, maxContentLength));
+    setIf(out, 'bud.inference.response.' + field, contentValue(value, maxContentLength, budget));
   }
   return out;
 }
@@ -169,12 +198,13 @@ export function bodyAttributes(
   fields: ReadonlySet<string>,
   maxContentLength: number,
   out: Attributes = {},
+  budget: ContentBudget = { left: Infinity },
 ): Attributes {
   const kind = typeof body.object === 'string' ? body.object : undefined;
   if (kind === 'conversation' || kind === 'conversation.deleted') {
-    if (typeof body.id === 'string') out[ATTR_GEN_AI_CONVERSATION_ID] = body.id;
+    setIf(out, ATTR_GEN_AI_CONVERSATION_ID, boundedString(body.id));
     return out;
   }
   if (kind !== undefined && kind !== 'response' && !kind.startsWith('response.')) return out;
-  return responseAttributes(body, fields, maxContentLength, out);
+  return responseAttributes(body, fields, maxContentLength, out, budget);
 }
