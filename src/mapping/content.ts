@@ -310,6 +310,8 @@ export function scrub(value: unknown, rule: CutRule, keep = 0, depth = 0, ancest
   switch (typeof value) {
     case 'string':
       if (value.length <= keep) {
+        // Kept whole (an identifier, a schema keyword), but JSON inside it is still scrubbed.
+        if (value.includes('{') || value.includes('[')) return scrubText(value, { ...rule, max: Math.max(rule.max, keep) }, depth);
         charge(rule, value.length + 2);
         return redactText(value);
       }
