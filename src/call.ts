@@ -11,6 +11,7 @@ import type { Cost } from './internal-types';
 import { conversationId } from './mapping/request';
 import { bodyAttributes } from './mapping/response';
 import type { HookInfo, ResponseLike } from './types';
+import { HolderWatch } from './holders';
 import { epochMillis, logger } from './util';
 import type { ResolvedConfig } from './config';
 import type { Instruments } from './metrics';
@@ -36,11 +37,6 @@ export type Outcome =
   | { kind: 'raw' }
   /** The application dropped the call (never awaited, stream never read) and it was collected. */
   | { kind: 'abandoned' };
-
-/** Ends calls whose APIPromise or Stream the application dropped without finishing them. */
-const abandoned = new FinalizationRegistry<Call>((call) => call.onHolderCollected());
-
-const notConsumed = (): boolean => false;
 
 /** An abort of the application's own making (its signal, `controller.abort()`), as the SDK reports it. */
 function isUserAbort(error: unknown): boolean {
@@ -99,12 +95,8 @@ export class Call {
   private abortListener: (() => void) | undefined;
   /** The Bud gateway's header attributes, set on the span when it ends. */
   private gateway: Attributes | undefined;
-  /** Watched holders still alive (see watch()). */
-  private holders = 0;
-  /** Holders given to watch() before the headers came, and how to tell that one is being consumed. */
-  private pending: Array<{ holder: object; consumed: (holder: object) => boolean }> | undefined;
-  /** The request has not answered yet. */
-  private awaitingHeaders = true;
+  /** Follows the garbage collection of what holds the call (see watch()). */
+  private readonly holders = new HolderWatch(() => this.finish({ kind: 'abandoned' }));
   private ended = false;
 
   constructor(setup: CallSetup) {
@@ -116,50 +108,17 @@ export class Call {
 
   /**
    * Ends the call with `finish({kind: 'abandoned'})` once every watched holder (the APIPromise,
-   * promises derived from it, the Stream, its iterator) is garbage, unless it ended before.
-   *
-   * While the request is in flight its outcome comes anyway (a failure ends the call as one), so
-   * a holder given before the headers is kept until they come, and handed to the garbage
-   * collector's registry only if by then no holder is being consumed (`consumed`: for an
-   * APIPromise, the application has awaited it or asked for its body or Response). An awaited
-   * call, the usual case, so never touches the registry.
+   * promises derived from it, the Stream, its iterator) is garbage, unless it ended before; see
+   * `HolderWatch.watch` for what `consumed` tells.
    */
-  watch(holder: object, consumed: (holder: object) => boolean = notConsumed): void {
+  watch(holder: object, consumed?: (holder: object) => boolean): void {
     if (this.ended) return;
-    if (this.awaitingHeaders) (this.pending ??= []).push({ holder, consumed });
-    else this.register(holder);
-  }
-
-  private register(holder: object): void {
-    this.holders++;
-    abandoned.register(holder, this, this);
-  }
-
-  /** The headers came: the holders given before go to the registry, unless one is being consumed. */
-  private registerPending(): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (!pending || this.ended || this.bodyRequested) return;
-    try {
-      for (const { holder, consumed } of pending) if (consumed(holder)) return;
-      for (const { holder } of pending) this.register(holder);
-    } catch (err) {
-      logger.debug('could not watch a call for garbage collection', err);
-    }
+    this.holders.watch(holder, consumed);
   }
 
   /** The application holds nothing that tells whether it dropped the call: stop watching. */
   unwatch(): void {
-    this.pending = undefined;
-    if (this.holders === 0) return;
-    this.holders = 0;
-    abandoned.unregister(this);
-  }
-
-  /** Called by the registry when one watched holder was collected. */
-  onHolderCollected(): void {
-    if (this.holders === 0 || --this.holders > 0) return;
-    this.finish({ kind: 'abandoned' });
+    this.holders.unwatch();
   }
 
   /** Whether the application asked for the body (awaited the call, parsed it or read its stream). */
@@ -176,8 +135,7 @@ export class Call {
   /** The response headers came: the Bud gateway's signals are read from them (nothing is consumed). */
   onHeaders(props: unknown): void {
     this.lastSeenAt = performance.now();
-    this.awaitingHeaders = false;
-    this.registerPending();
+    this.holders.onHeaders(this.ended || this.bodyRequested);
     if (!this.setup.recording) return;
     try {
       const headers = (props as { response?: { headers?: { get(name: string): string | null } } } | undefined)
