@@ -27,7 +27,7 @@ import {
 export type Outcome =
   /** A non-streaming call resolved with this body. */
   | { kind: 'response'; response: ResponseLike | undefined }
-  /** A stream reached its natural end. */
+  /** A stream reached its natural end, or its terminal event reached the application. */
   | { kind: 'stream-end' }
   /** The application stopped early: `break`, `return()`, abort. Not a failure. */
   | { kind: 'cancelled' }
@@ -146,8 +146,13 @@ export class Call {
     }
   }
 
-  /** One stream event reached the application: count, time of the first, terminal and error events. */
+  /**
+   * One stream event reached the application: count, time of the first, terminal and error
+   * events. A terminal event ends the call: the application has its answer, whatever it does
+   * next (a later `next()`, `return()` or abort finds the call ended and changes nothing).
+   */
   onEvent(event: unknown): void {
+    if (this.ended) return;
     const now = performance.now();
     this.lastSeenAt = now;
     if (this.events++ === 0) this.firstEventAt = now;
@@ -158,6 +163,7 @@ export class Call {
       case 'response.incomplete':
         this.response = (event as { response?: ResponseLike }).response;
         this.terminal = true;
+        this.finish({ kind: 'stream-end' }, now);
         break;
       case 'response.created':
         if (!this.terminal) this.response = (event as { response?: ResponseLike }).response;
@@ -209,8 +215,9 @@ export class Call {
     this.abortSignal = undefined;
     this.abortListener = undefined;
     try {
-      // The stream was read to its end, or its terminal event reached the application.
-      const completed = outcome.kind === 'stream-end' || (this.terminal && outcome.kind === 'cancelled');
+      // The stream was read to its end, or its terminal event reached the application (which
+      // ends the call there: see onEvent).
+      const completed = outcome.kind === 'stream-end';
       const endAt = at ?? (outcome.kind === 'abandoned' ? this.lastSeenAt : performance.now());
       this.end(this.settle(outcome), endAt, completed);
     } catch (err) {
