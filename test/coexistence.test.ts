@@ -36,6 +36,7 @@ interface ChildSpan {
 
 interface ChildOutput {
   traceId: string;
+  requestLog: string[];
   rounds: Array<Record<string, unknown>>;
   spans: ChildSpan[];
   messages: Array<{ level: string; message: string }>;
@@ -67,7 +68,13 @@ async function runApp(setup: string, extraEnv: Record<string, string> = {}): Pro
 
 const propagator = new W3CTraceContextPropagator();
 
-function check(out: ChildOutput, { official, rounds = 1 }: { official: boolean; rounds?: number }): void {
+/** Whose span the gateway's `traceparent` names: ours, or the HTTP client span below it. */
+type Named = 'ours' | 'http';
+
+function check(
+  out: ChildOutput,
+  { official, rounds = 1, named: expectedNamed }: { official: boolean; rounds?: number; named?: Named },
+): void {
   // The application's results, as with openai alone.
   assert.equal(out.rounds.length, rounds);
   for (const r of out.rounds) {
@@ -107,6 +114,7 @@ function check(out: ChildOutput, { official, rounds = 1 }: { official: boolean; 
     assert.equal(sc?.traceId, out.traceId, 'the gateway joins the application trace');
     const named = byId.get(sc!.spanId);
     assert.ok(named, 'the traceparent names a span of the trace');
+    if (expectedNamed) assert.equal(named.scope === OURS ? 'ours' : 'http', expectedNamed, `the traceparent names ${named.scope}`);
     if (named.scope !== OURS) {
       assert.ok(HTTP_SCOPES.includes(named.scope), `an HTTP client span, got ${named.scope}`);
       assert.equal(byId.get(named.parentSpanId ?? '')?.scope, OURS, 'the HTTP span is a child of ours');
@@ -164,4 +172,45 @@ describe('beside other instrumentations (child processes)', function () {
   it('the official instrumentation disabled and enabled again after us: still one span of ours per call', async () => {
     check(await runApp('bud,official', { CYCLE: '1' }), { official: true, rounds: 2 });
   });
+});
+
+/*
+ * Exactly one traceparent whatever the HTTP setup (CONTRACT §8): each HTTP setup x {the HTTP
+ * instrumentations trace these requests, or an ignore hook skips them} x {no foreign subscriber,
+ * the application's own `undici:request:create` subscriber}. (The default x no subscriber cells
+ * are the tests above.) The traceparent names the HTTP span when the instrumentation of the
+ * client's transport traces the request (undici for openai 5+, http for openai 4's node-fetch),
+ * else ours.
+ */
+describe('one traceparent per request, whatever the HTTP setup (child processes)', function () {
+  this.timeout(90000);
+
+  before(function () {
+    if (!autoInstrumentationsAvailable()) this.skip();
+  });
+
+  const transport = MAJOR >= 5 ? 'undici' : 'http';
+  const setups: Array<[string, string]> = [
+    ['bud', 'no HTTP instrumentation'],
+    ['bud,undici', 'undici instrumentation'],
+    ['bud,http', 'http instrumentation'],
+    ['undici,http,bud', 'undici and http instrumentations'],
+    ['bud,auto', 'getNodeAutoInstrumentations()'],
+  ];
+  for (const [setup, title] of setups) {
+    for (const ignore of [false, true]) {
+      for (const subscriber of [false, true]) {
+        if (!ignore && !subscriber) continue; // the tests above
+        if (ignore && setup === 'bud') continue; // no instrumentation to tell
+        const parts = [ignore ? 'an ignore hook skips the requests' : 'tracing the requests'];
+        if (subscriber) parts.push("the application's own undici:request:create subscriber");
+        it(`${title}, ${parts.join(', ')}`, async () => {
+          const out = await runApp(setup, { IGNORE: ignore ? '1' : '0', SUBSCRIBER: subscriber ? '1' : '0' });
+          const traced = !ignore && (setup.includes(transport) || setup.includes('auto'));
+          check(out, { official: setup.includes('auto'), named: traced ? 'http' : 'ours' });
+          if (subscriber && MAJOR >= 5) assert.ok(out.requestLog.length >= 4, 'the application\'s subscriber saw the requests');
+        });
+      }
+    }
+  }
 });
