@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { gateway, OPENAI_VERSION } from './harness';
-import { traceparentLines } from './headers';
+import { headerLines, traceparentLines } from './headers';
 
 const run = promisify(execFile);
 const APP = path.resolve(__dirname, '../../test/fixtures/coexist/app.cjs');
@@ -107,6 +107,7 @@ function check(
   for (const request of requests) {
     const lines = traceparentLines(request);
     assert.equal(lines.length, 1, `one traceparent line, got ${JSON.stringify(lines)}`);
+    assert.deepEqual(headerLines(request, 'baggage'), ['tenant=coexist'], 'one baggage line');
     const sc = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, { traceparent: lines[0] }, {
       get: (c, k) => (c as Record<string, string>)[k],
       keys: (c) => Object.keys(c as object),
