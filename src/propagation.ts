@@ -143,9 +143,9 @@ function onUndiciRequest(message: unknown): void {
 /**
  * Replaces undici's `request.headers` (a flat `[name, value, ...]` list; a `name: value\r\n`
  * string in undici 5) by an accessor that drops `lines` as soon as a read finds a second
- * `traceparent`, then puts the plain value back.
+ * `traceparent`, then puts the plain value back. Exported for the tests.
  */
-function guardHeaders(request: { headers?: unknown }, lines: Record<string, string>): void {
+export function guardHeaders(request: { headers?: unknown }, lines: Record<string, string>): void {
   let headers = request.headers;
   if (!Array.isArray(headers) && typeof headers !== 'string') return;
   const settle = (value: unknown) => {

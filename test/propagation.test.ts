@@ -11,6 +11,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import { BudResponsesInstrumentation } from '../src';
+import { guardHeaders } from '../src/propagation';
 import type { RecordedRequest } from '../gateway/server';
 import { headerLines, traceparentLines } from './headers';
 import {
@@ -201,6 +202,29 @@ describe('trace headers beside a plain undici:request:create subscriber (openai 
     follow((request) => request.addHeader('traceparent', theirs));
     await client().responses.create({ model: 'm', input: 'x' }, { headers: { traceparent: own } });
     assert.deepEqual(traceparentLines(gateway().requests[0]), [own, theirs]);
+  });
+});
+
+describe('the guard on an undici request\'s headers', () => {
+  const ours = { traceparent: '00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-1111111111111111-01', baggage: 'tenant=bud' };
+  const theirs = '00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2222222222222222-01';
+
+  it('a [name, value, ...] list (undici 6+): our lines go once a second traceparent is added, not before', () => {
+    const request: { headers: unknown } = { headers: ['traceparent', ours.traceparent, 'accept', '*/*', 'baggage', ours.baggage] };
+    guardHeaders(request, ours);
+    assert.deepEqual(request.headers, ['traceparent', ours.traceparent, 'accept', '*/*', 'baggage', ours.baggage]);
+    (request.headers as string[]).push('traceparent', theirs, 'baggage', ours.baggage);
+    assert.deepEqual(request.headers, ['accept', '*/*', 'traceparent', theirs, 'baggage', ours.baggage]);
+    assert.equal(Object.getOwnPropertyDescriptor(request, 'headers')?.get, undefined, 'a plain value again');
+  });
+
+  it('a "name: value\\r\\n" string (undici 5): the same', () => {
+    const request: { headers: unknown } = { headers: `traceparent: ${ours.traceparent}\r\nbaggage: ${ours.baggage}\r\n` };
+    guardHeaders(request, ours);
+    request.headers = `${String(request.headers)}x-other: 1\r\n`;
+    assert.equal(request.headers, `traceparent: ${ours.traceparent}\r\nbaggage: ${ours.baggage}\r\nx-other: 1\r\n`);
+    request.headers = `${String(request.headers)}traceparent: ${theirs}\r\nbaggage: ${ours.baggage}\r\n`;
+    assert.equal(request.headers, `x-other: 1\r\ntraceparent: ${theirs}\r\nbaggage: ${ours.baggage}\r\n`);
   });
 });
 
