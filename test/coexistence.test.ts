@@ -54,8 +54,10 @@ function autoInstrumentationsAvailable(): boolean {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@opentelemetry/instrumentation-openai');
-    const main = require.resolve('@opentelemetry/auto-instrumentations-node');
-    const root = main.slice(0, main.lastIndexOf(`${path.sep}build${path.sep}`));
+    // Its package.json is not exported: found from the main file, which moved between releases.
+    const name = '@opentelemetry/auto-instrumentations-node';
+    const main = require.resolve(name);
+    const root = main.slice(0, main.lastIndexOf(path.join('node_modules', name)) + path.join('node_modules', name).length);
     const { engines } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines?: { node?: string } };
     return engines?.node === undefined || engines.node.split('||').some((range) => nodeSatisfies(range.trim()));
   } catch {
