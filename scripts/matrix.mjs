@@ -56,7 +56,9 @@ if (!INSTRUMENTATION_RANGE) throw new Error('package.json has no @opentelemetry/
  * OpenTelemetry lines. '2' is the project's own dev setup (its node_modules). '3' is installed
  * into .matrix/otel-3/ (one `npm install` of these ranges, as a user's project: this package's
  * `@opentelemetry/instrumentation` range at the top, `sdk-node` 0.30x with its own 0.30x copy
- * nested). It has no @opentelemetry/sdk-trace-base, so the cell gets a generated
+ * nested), and auto-instrumentations-node 0.82, the bundle of that line (with the official
+ * openai, undici and http instrumentations; it asks for Node >= 22.15, so a 3.x cell on Node 20
+ * skips the tests that load it). It has no @opentelemetry/sdk-trace-base, so the cell gets a generated
  * alias package of that name re-exporting @opentelemetry/sdk-trace 3.x (TracerProvider exported
  * as BasicTracerProvider too), for code that imports it.
  */
@@ -74,6 +76,9 @@ const OTEL_LINES = {
       '@opentelemetry/core': '^3.0.0',
       '@opentelemetry/context-async-hooks': '^3.0.0',
       '@opentelemetry/sdk-node': '~0.301.0',
+      // The 3.x-line bundle (Node >= 22.15), with the official openai instrumentation 0.22 and
+      // the undici and http instrumentations the coexistence tests register.
+      '@opentelemetry/auto-instrumentations-node': '~0.82.0',
     },
     alias: true,
   },

@@ -14,6 +14,7 @@ import { conversationId } from './mapping/request';
 import { bodyAttributes } from './mapping/response';
 import type { HookInfo, Params, ResponseLike } from './types';
 import type { Logger } from '@opentelemetry/api-logs';
+import { HolderWatch } from './holders';
 import { epochMillis, logger } from './util';
 import type { ResolvedConfig } from './config';
 import type { Instruments } from './metrics';
@@ -29,7 +30,7 @@ import {
 export type Outcome =
   /** A non-streaming call resolved with this body. */
   | { kind: 'response'; response: ResponseLike | undefined }
-  /** A stream reached its natural end. */
+  /** A stream reached its natural end, or its terminal event reached the application. */
   | { kind: 'stream-end' }
   /** The application stopped early: `break`, `return()`, abort. Not a failure. */
   | { kind: 'cancelled' }
@@ -39,11 +40,6 @@ export type Outcome =
   | { kind: 'raw' }
   /** The application dropped the call (never awaited, stream never read) and it was collected. */
   | { kind: 'abandoned' };
-
-/** Ends calls whose APIPromise or Stream the application dropped without finishing them. */
-const abandoned = new FinalizationRegistry<Call>((call) => call.onHolderCollected());
-
-const notConsumed = (): boolean => false;
 
 /** An abort of the application's own making (its signal, `controller.abort()`), as the SDK reports it. */
 function isUserAbort(error: unknown): boolean {
@@ -108,12 +104,8 @@ export class Call {
   private abortListener: (() => void) | undefined;
   /** The Bud gateway's header attributes, set on the span when it ends. */
   private gateway: Attributes | undefined;
-  /** Watched holders still alive (see watch()). */
-  private holders = 0;
-  /** Holders given to watch() before the headers came, and how to tell that one is being consumed. */
-  private pending: Array<{ holder: object; consumed: (holder: object) => boolean }> | undefined;
-  /** The request has not answered yet. */
-  private awaitingHeaders = true;
+  /** Follows the garbage collection of what holds the call (see watch()). */
+  private readonly holders = new HolderWatch(() => this.finish({ kind: 'abandoned' }));
   private ended = false;
 
   constructor(setup: CallSetup) {
@@ -125,50 +117,17 @@ export class Call {
 
   /**
    * Ends the call with `finish({kind: 'abandoned'})` once every watched holder (the APIPromise,
-   * promises derived from it, the Stream, its iterator) is garbage, unless it ended before.
-   *
-   * While the request is in flight its outcome comes anyway (a failure ends the call as one), so
-   * a holder given before the headers is kept until they come, and handed to the garbage
-   * collector's registry only if by then no holder is being consumed (`consumed`: for an
-   * APIPromise, the application has awaited it or asked for its body or Response). An awaited
-   * call, the usual case, so never touches the registry.
+   * promises derived from it, the Stream, its iterator) is garbage, unless it ended before; see
+   * `HolderWatch.watch` for what `consumed` tells.
    */
-  watch(holder: object, consumed: (holder: object) => boolean = notConsumed): void {
+  watch(holder: object, consumed?: (holder: object) => boolean): void {
     if (this.ended) return;
-    if (this.awaitingHeaders) (this.pending ??= []).push({ holder, consumed });
-    else this.register(holder);
-  }
-
-  private register(holder: object): void {
-    this.holders++;
-    abandoned.register(holder, this, this);
-  }
-
-  /** The headers came: the holders given before go to the registry, unless one is being consumed. */
-  private registerPending(): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (!pending || this.ended || this.bodyRequested) return;
-    try {
-      for (const { holder, consumed } of pending) if (consumed(holder)) return;
-      for (const { holder } of pending) this.register(holder);
-    } catch (err) {
-      logger.debug('could not watch a call for garbage collection', err);
-    }
+    this.holders.watch(holder, consumed);
   }
 
   /** The application holds nothing that tells whether it dropped the call: stop watching. */
   unwatch(): void {
-    this.pending = undefined;
-    if (this.holders === 0) return;
-    this.holders = 0;
-    abandoned.unregister(this);
-  }
-
-  /** Called by the registry when one watched holder was collected. */
-  onHolderCollected(): void {
-    if (this.holders === 0 || --this.holders > 0) return;
-    this.finish({ kind: 'abandoned' });
+    this.holders.unwatch();
   }
 
   /** Whether the application asked for the body (awaited the call, parsed it or read its stream). */
@@ -185,8 +144,7 @@ export class Call {
   /** The response headers came: the Bud gateway's signals are read from them (nothing is consumed). */
   onHeaders(props: unknown): void {
     this.lastSeenAt = performance.now();
-    this.awaitingHeaders = false;
-    this.registerPending();
+    this.holders.onHeaders(this.ended || this.bodyRequested);
     if (!this.setup.recording) return;
     try {
       const headers = (props as { response?: { headers?: { get(name: string): string | null } } } | undefined)
@@ -197,8 +155,13 @@ export class Call {
     }
   }
 
-  /** One stream event reached the application: count, time of the first, terminal and error events. */
+  /**
+   * One stream event reached the application: count, time of the first, terminal and error
+   * events. A terminal event ends the call: the application has its answer, whatever it does
+   * next (a later `next()`, `return()` or abort finds the call ended and changes nothing).
+   */
   onEvent(event: unknown): void {
+    if (this.ended) return;
     const now = performance.now();
     this.lastSeenAt = now;
     if (this.events++ === 0) this.firstEventAt = now;
@@ -209,6 +172,7 @@ export class Call {
       case 'response.incomplete':
         this.response = (event as { response?: ResponseLike }).response;
         this.terminal = true;
+        this.finish({ kind: 'stream-end' }, now);
         break;
       case 'response.created':
         if (!this.terminal) this.response = (event as { response?: ResponseLike }).response;
@@ -260,8 +224,9 @@ export class Call {
     this.abortSignal = undefined;
     this.abortListener = undefined;
     try {
-      // The stream was read to its end, or its terminal event reached the application.
-      const completed = outcome.kind === 'stream-end' || (this.terminal && outcome.kind === 'cancelled');
+      // The stream was read to its end, or its terminal event reached the application (which
+      // ends the call there: see onEvent).
+      const completed = outcome.kind === 'stream-end';
       const endAt = at ?? (outcome.kind === 'abandoned' ? this.lastSeenAt : performance.now());
       this.end(this.settle(outcome), endAt, completed);
     } catch (err) {

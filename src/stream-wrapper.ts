@@ -6,13 +6,15 @@
  *
  * | exit                                   | seen here as                          | outcome      |
  * |----------------------------------------|---------------------------------------|--------------|
+ * | terminal event (`response.completed`,  | the `next()` that hands it over       | `stream-end` |
+ * | `.failed`, `.incomplete`)              | resolves (later exits change nothing) |              |
  * | natural end                            | `next()` → done, signal not aborted   | `stream-end` |
  * | `break` / `return()`                   | `return()`                            | `cancelled`  |
  * | `controller.abort()` / AbortSignal     | the signal's `abort` event (even when | `cancelled`  |
  * |                                        | nobody pulls), or `next()` → done     |              |
  * | mid-stream drop, malformed JSON, error | `next()` rejects                      | `error`      |
  * | `response.failed` / `error` event      | the event, then the end               | `stream-end` (ERROR) |
- * | terminal / `error` event, then a stop  | the event, then `return()` or abort   | that event's outcome |
+ * | `error` event, then a stop             | the event, then `return()` or abort   | that event's outcome |
  * | never read                             | the Stream is garbage collected       | `abandoned`  |
  *
  * (`Call.finish` turns `cancelled` into the shown event's outcome, and a user abort error into

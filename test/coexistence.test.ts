@@ -12,12 +12,13 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { gateway, OPENAI_VERSION } from './harness';
-import { traceparentLines } from './headers';
+import { headerLines, traceparentLines } from './headers';
 
 const run = promisify(execFile);
 const APP = path.resolve(__dirname, '../../test/fixtures/coexist/app.cjs');
@@ -36,22 +37,43 @@ interface ChildSpan {
 
 interface ChildOutput {
   traceId: string;
+  requestLog: string[];
   rounds: Array<Record<string, unknown>>;
   spans: ChildSpan[];
   messages: Array<{ level: string; message: string }>;
   fatal?: string;
 }
 
-/** Whether the 2.x-line packages auto-instrumentations-node 0.81 needs are there (not in the matrix's 3.x cells). */
+/**
+ * Whether getNodeAutoInstrumentations() (and the official, undici and http instrumentations it
+ * bundles) can run here: installed (the matrix blocks a package its OpenTelemetry line lacks:
+ * it resolves but throws when loaded), and this Node.js is one its `engines` accept (the 3.x
+ * line's 0.82 asks for Node >= 22.15).
+ */
 function autoInstrumentationsAvailable(): boolean {
   try {
-    // A blocked package (matrix) resolves but throws when loaded.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@opentelemetry/instrumentation-openai');
-    return true;
+    // Its package.json is not exported: found from the main file, which moved between releases.
+    const name = '@opentelemetry/auto-instrumentations-node';
+    const main = require.resolve(name);
+    const root = main.slice(0, main.lastIndexOf(path.join('node_modules', name)) + path.join('node_modules', name).length);
+    const { engines } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines?: { node?: string } };
+    return engines?.node === undefined || engines.node.split('||').some((range) => nodeSatisfies(range.trim()));
   } catch {
     return false;
   }
+}
+
+/** Whether the running Node.js is in `range`, one of the forms `engines` uses: `>=a.b.c` or `^a.b.c`. */
+function nodeSatisfies(range: string): boolean {
+  const match = /^(>=|\^)\s*(\d+)\.(\d+)\.(\d+)$/.exec(range);
+  if (!match) return false;
+  const want = match.slice(2).map(Number);
+  const have = process.versions.node.split('.').map(Number);
+  if (match[1] === '^' && have[0] !== want[0]) return false;
+  for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return have[i] > want[i];
+  return true;
 }
 
 async function runApp(setup: string, extraEnv: Record<string, string> = {}): Promise<ChildOutput> {
@@ -67,7 +89,13 @@ async function runApp(setup: string, extraEnv: Record<string, string> = {}): Pro
 
 const propagator = new W3CTraceContextPropagator();
 
-function check(out: ChildOutput, { official, rounds = 1 }: { official: boolean; rounds?: number }): void {
+/** Whose span the gateway's `traceparent` names: ours, or the HTTP client span below it. */
+type Named = 'ours' | 'http';
+
+function check(
+  out: ChildOutput,
+  { official, rounds = 1, named: expectedNamed }: { official: boolean; rounds?: number; named?: Named },
+): void {
   // The application's results, as with openai alone.
   assert.equal(out.rounds.length, rounds);
   for (const r of out.rounds) {
@@ -100,6 +128,7 @@ function check(out: ChildOutput, { official, rounds = 1 }: { official: boolean; 
   for (const request of requests) {
     const lines = traceparentLines(request);
     assert.equal(lines.length, 1, `one traceparent line, got ${JSON.stringify(lines)}`);
+    assert.deepEqual(headerLines(request, 'baggage'), ['tenant=coexist'], 'one baggage line');
     const sc = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, { traceparent: lines[0] }, {
       get: (c, k) => (c as Record<string, string>)[k],
       keys: (c) => Object.keys(c as object),
@@ -107,6 +136,7 @@ function check(out: ChildOutput, { official, rounds = 1 }: { official: boolean; 
     assert.equal(sc?.traceId, out.traceId, 'the gateway joins the application trace');
     const named = byId.get(sc!.spanId);
     assert.ok(named, 'the traceparent names a span of the trace');
+    if (expectedNamed) assert.equal(named.scope === OURS ? 'ours' : 'http', expectedNamed, `the traceparent names ${named.scope}`);
     if (named.scope !== OURS) {
       assert.ok(HTTP_SCOPES.includes(named.scope), `an HTTP client span, got ${named.scope}`);
       assert.equal(byId.get(named.parentSpanId ?? '')?.scope, OURS, 'the HTTP span is a child of ours');
@@ -118,7 +148,7 @@ describe('beside other instrumentations (child processes)', function () {
   this.timeout(90000);
 
   before(function () {
-    if (!autoInstrumentationsAvailable()) this.skip(); // the matrix's OpenTelemetry 3.x cells
+    if (!autoInstrumentationsAvailable()) this.skip(); // the matrix's OpenTelemetry 3.x cells on Node < 22.15
   });
 
   it('no other instrumentation: ours is the only traceparent', async () => {
@@ -164,4 +194,57 @@ describe('beside other instrumentations (child processes)', function () {
   it('the official instrumentation disabled and enabled again after us: still one span of ours per call', async () => {
     check(await runApp('bud,official', { CYCLE: '1' }), { official: true, rounds: 2 });
   });
+});
+
+/*
+ * Exactly one traceparent whatever the HTTP setup (CONTRACT §8): each HTTP setup x {the HTTP
+ * instrumentations trace these requests, or an ignore hook skips them} x {no foreign subscriber,
+ * the application's own `undici:request:create` subscriber}. (The default x no subscriber cells
+ * are the tests above.) The traceparent names the HTTP span when the instrumentation of the
+ * client's transport traces the request (undici for openai 5+, http for openai 4's node-fetch),
+ * else ours.
+ */
+describe('one traceparent per request, whatever the HTTP setup (child processes)', function () {
+  this.timeout(90000);
+
+  before(function () {
+    if (!autoInstrumentationsAvailable()) this.skip();
+  });
+
+  const transport = MAJOR >= 5 ? 'undici' : 'http';
+
+  /**
+   * Whose span the traceparent names when nothing is ignored: the HTTP span when the setup has
+   * the instrumentation of the client's transport. In the bundle it depends on whether it
+   * traces the client's requests at all (with openai 4's node-fetch it makes no http spans in
+   * this application): the HTTP span exactly when there are HTTP client spans below ours.
+   */
+  function expectedNamed(setup: string, out: ChildOutput): Named {
+    if (!setup.includes('auto')) return setup.includes(transport) ? 'http' : 'ours';
+    const ours = new Set(out.spans.filter((s) => s.scope === OURS).map((s) => s.spanId));
+    const below = out.spans.filter((s) => HTTP_SCOPES.includes(s.scope) && ours.has(s.parentSpanId ?? ''));
+    return below.length > 0 ? 'http' : 'ours';
+  }
+  const setups: Array<[string, string]> = [
+    ['bud', 'no HTTP instrumentation'],
+    ['bud,undici', 'undici instrumentation'],
+    ['bud,http', 'http instrumentation'],
+    ['undici,http,bud', 'undici and http instrumentations'],
+    ['bud,auto', 'getNodeAutoInstrumentations()'],
+  ];
+  for (const [setup, title] of setups) {
+    for (const ignore of [false, true]) {
+      for (const subscriber of [false, true]) {
+        if (!ignore && !subscriber) continue; // the tests above
+        if (ignore && setup === 'bud') continue; // no instrumentation to tell
+        const parts = [ignore ? 'an ignore hook skips the requests' : 'tracing the requests'];
+        if (subscriber) parts.push("the application's own undici:request:create subscriber");
+        it(`${title}, ${parts.join(', ')}`, async () => {
+          const out = await runApp(setup, { IGNORE: ignore ? '1' : '0', SUBSCRIBER: subscriber ? '1' : '0' });
+          check(out, { official: setup.includes('auto'), named: ignore ? 'ours' : expectedNamed(setup, out) });
+          if (subscriber && MAJOR >= 5) assert.ok(out.requestLog.length >= 4, 'the application\'s subscriber saw the requests');
+        });
+      }
+    }
+  }
 });

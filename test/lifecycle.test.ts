@@ -10,13 +10,14 @@ import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import * as path from 'node:path';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { hrTimeToMilliseconds } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { ExportResultCode, hrTimeToMilliseconds } from '@opentelemetry/core';
+import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import {
   client,
   collectMetrics,
   collectUntil,
+  endCount,
   gateway,
   instrumentation,
   instrumentedSpans,
@@ -24,6 +25,7 @@ import {
   onlySpan,
   points,
   scenario,
+  tracerProvider,
   waitFor,
   OPENAI_VERSION,
 } from './harness';
@@ -120,6 +122,84 @@ describe('a stop right after the terminal event keeps what the application was s
     const span = await theSpan();
     assert.equal(span.status.code, SpanStatusCode.UNSET);
     assert.equal(span.attributes['bud.inference.stream_completed'], false);
+  });
+});
+
+describe('the span ends when the terminal event is handed to the application', () => {
+  /** Pulls with next() by hand until `type`, then stops: no return(), no further next(). */
+  async function pullUntil(iterator: AsyncIterator<unknown>, type: string): Promise<Event[]> {
+    const seen: Event[] = [];
+    for (;;) {
+      const { done, value } = await iterator.next();
+      if (done) return seen;
+      seen.push(value as Event);
+      if ((value as Event).type === type) return seen;
+    }
+  }
+
+  /** Runs `fn` with the instrumentation on a provider of its own that batches, as in production. */
+  async function withBatchingProvider(fn: (shutdown: () => Promise<ReadableSpan[]>) => Promise<void>): Promise<void> {
+    // (InMemorySpanExporter forgets its spans when it is shut down.)
+    const exported: ReadableSpan[] = [];
+    const exporter: SpanExporter = {
+      export: (spans, done) => {
+        exported.push(...spans);
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+    };
+    const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+    instrumentation.setTracerProvider(provider);
+    try {
+      await fn(async () => {
+        await provider.shutdown();
+        return exported;
+      });
+    } finally {
+      instrumentation.setTracerProvider(tracerProvider);
+    }
+  }
+
+  for (const [terminal, model, status, errorType] of [
+    ['response.completed', 'm', SpanStatusCode.OK, undefined],
+    ['response.incomplete', 'incomplete', SpanStatusCode.OK, undefined],
+    ['response.failed', 'fail', SpanStatusCode.ERROR, 'server_error'],
+  ] as const) {
+    it(`next() by hand until ${terminal}, then a shutdown right away: the span is exported, stream_completed`, async () => {
+      await withBatchingProvider(async (shutdown) => {
+        const stream = await client().responses.create({ model, input: 'hi', stream: true }, scenario('deltas=3'));
+        const iterator = stream[Symbol.asyncIterator]();
+        const seen = await pullUntil(iterator, terminal);
+        assert.equal(seen[seen.length - 1]?.type, terminal);
+        const spans = await shutdown();
+        assert.equal(spans.length, 1, 'exported by the shutdown, with no return() and no GC');
+        const [span] = spans;
+        assert.equal(span.status.code, status);
+        assert.equal(span.attributes['error.type'], errorType);
+        assert.equal(span.attributes['bud.inference.stream_completed'], true);
+        assert.equal(span.attributes['bud.inference.chunks'], seen.length);
+      });
+    });
+  }
+
+  it('a later next(), return() or abort changes nothing', async () => {
+    const stream = await client().responses.create({ model: 'm', input: 'hi', stream: true });
+    const iterator = stream[Symbol.asyncIterator]();
+    const seen = await pullUntil(iterator, 'response.completed');
+    const deliveredAt = performance.timeOrigin + performance.now();
+    await waitFor(() => instrumentedSpans().length === 1, 2000, 'the span to end at the terminal event');
+    const span = onlySpan();
+    assert.ok(endMs(span) <= deliveredAt + 1, 'ended when the event was handed over');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await iterator.next()).done, true);
+    await iterator.return?.();
+    stream.controller.abort();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(instrumentedSpans().length, 1);
+    assert.equal(endCount(span), 1);
+    assert.equal(span.status.code, SpanStatusCode.OK);
+    assert.equal(span.attributes['bud.inference.chunks'], seen.length);
+    assert.equal(endMs(span), endMs(onlySpan()));
   });
 });
 

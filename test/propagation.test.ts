@@ -5,19 +5,22 @@
  * a disabled instance below another wrapper.
  */
 import * as assert from 'node:assert/strict';
-import { ROOT_CONTEXT, trace as traceApi } from '@opentelemetry/api';
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+import { ROOT_CONTEXT, propagation, trace as traceApi } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import { BudResponsesInstrumentation } from '../src';
+import { guardHeaders } from '../src/propagation';
 import type { RecordedRequest } from '../gateway/server';
-import { traceparentLines } from './headers';
+import { headerLines, traceparentLines } from './headers';
 import {
   client,
   context,
   gateway,
   instrumentation,
   instrumentedSpans,
+  OPENAI_VERSION,
   supports,
   testTracer,
   tracerProvider,
@@ -143,6 +146,85 @@ describe('trace headers (no HTTP instrumentation in the process)', () => {
     await client().responses.create({ model: 'm', input: 'x' });
     assert.deepEqual(traceparentLines(gateway().requests[0]), []);
     assert.equal(instrumentedSpans().length, 1);
+  });
+});
+
+describe('trace headers beside a plain undici:request:create subscriber (openai 5+: fetch over undici)', () => {
+  interface UndiciRequest {
+    headers: unknown;
+    addHeader(name: string, value: string): unknown;
+  }
+  let subscriber: ((message: unknown) => void) | undefined;
+
+  before(function () {
+    if (Number(OPENAI_VERSION.split('.')[0]) < 5) this.skip(); // openai 4 sends with node-fetch over http
+  });
+  afterEach(() => {
+    if (subscriber) diagnosticsChannel.unsubscribe('undici:request:create', subscriber);
+    subscriber = undefined;
+  });
+
+  /** Subscribes after this package did (it follows the channel from its first traced request). */
+  function follow(fn: (request: UndiciRequest) => void): void {
+    subscriber = (message) => fn((message as { request: UndiciRequest }).request);
+    diagnosticsChannel.subscribe('undici:request:create', subscriber);
+  }
+
+  it('a subscriber that only reads (a request log): ours is the one traceparent', async () => {
+    const seen: string[] = [];
+    follow((request) => seen.push(String(request.headers)));
+    const { traceId } = await underParent(() => client().responses.create({ model: 'm', input: 'x' }));
+    assert.equal(seen.length, 1);
+    assertOneTraceparentFrom(gateway().requests[0], 'responses', traceId);
+  });
+
+  it('a subscriber that adds its own traceparent and baggage (as an HTTP instrumentation does): only its lines are sent', async () => {
+    const theirs = '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01';
+    follow((request) => {
+      request.addHeader('traceparent', theirs);
+      request.addHeader('baggage', 'layer=http');
+    });
+    const parent = testTracer.startSpan('app');
+    const ctx = propagation.setBaggage(
+      traceApi.setSpan(context.active(), parent),
+      propagation.createBaggage({ tenant: { value: 'bud' } }),
+    );
+    await context.with(ctx, () => client().responses.create({ model: 'm', input: 'x' }));
+    parent.end();
+    const [request] = gateway().requests;
+    assert.deepEqual(traceparentLines(request), [theirs]);
+    assert.deepEqual(headerLines(request, 'baggage'), ['layer=http']);
+  });
+
+  it('a subscriber that adds its own on a request the application gave a traceparent: the application\'s lines are not touched', async () => {
+    const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const theirs = '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01';
+    follow((request) => request.addHeader('traceparent', theirs));
+    await client().responses.create({ model: 'm', input: 'x' }, { headers: { traceparent: own } });
+    assert.deepEqual(traceparentLines(gateway().requests[0]), [own, theirs]);
+  });
+});
+
+describe('the guard on an undici request\'s headers', () => {
+  const ours = { traceparent: '00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-1111111111111111-01', baggage: 'tenant=bud' };
+  const theirs = '00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2222222222222222-01';
+
+  it('a [name, value, ...] list (undici 6+): our lines go once a second traceparent is added, not before', () => {
+    const request: { headers: unknown } = { headers: ['traceparent', ours.traceparent, 'accept', '*/*', 'baggage', ours.baggage] };
+    guardHeaders(request, ours);
+    assert.deepEqual(request.headers, ['traceparent', ours.traceparent, 'accept', '*/*', 'baggage', ours.baggage]);
+    (request.headers as string[]).push('traceparent', theirs, 'baggage', ours.baggage);
+    assert.deepEqual(request.headers, ['accept', '*/*', 'traceparent', theirs, 'baggage', ours.baggage]);
+    assert.equal(Object.getOwnPropertyDescriptor(request, 'headers')?.get, undefined, 'a plain value again');
+  });
+
+  it('a "name: value\\r\\n" string (undici 5): the same', () => {
+    const request: { headers: unknown } = { headers: `traceparent: ${ours.traceparent}\r\nbaggage: ${ours.baggage}\r\n` };
+    guardHeaders(request, ours);
+    request.headers = `${String(request.headers)}x-other: 1\r\n`;
+    assert.equal(request.headers, `traceparent: ${ours.traceparent}\r\nbaggage: ${ours.baggage}\r\nx-other: 1\r\n`);
+    request.headers = `${String(request.headers)}traceparent: ${theirs}\r\nbaggage: ${ours.baggage}\r\n`;
+    assert.equal(request.headers, `x-other: 1\r\ntraceparent: ${theirs}\r\nbaggage: ${ours.baggage}\r\n`);
   });
 });
 

@@ -153,16 +153,20 @@ function expectedErrorType(error: unknown): string {
 
 /** The status CONTRACT §6 asks for, from what the application saw. */
 function expected(observed: Observed): { code: SpanStatusCode; errorType?: string; completed: boolean } {
-  if (observed.error) return { code: SpanStatusCode.ERROR, errorType: expectedErrorType(observed.error), completed: false };
   const errorEvent = observed.events.find((e) => e.type === 'error') as { code?: string } | undefined;
   const terminal = [...observed.events].reverse().find((e) => typeof e.type === 'string' && /^response\.(completed|failed|incomplete)$/.test(e.type));
-  // A stop keeps the outcome of a terminal or error event the application was already shown.
-  if (observed.stoppedEarly && !terminal && !errorEvent) return { code: SpanStatusCode.UNSET, completed: false };
-  const completed = !observed.stoppedEarly || terminal !== undefined;
-  if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed };
-  if (!terminal) return { code: SpanStatusCode.ERROR, errorType: 'stream_truncated', completed: true };
-  if (terminal.type === 'response.failed') return { code: SpanStatusCode.ERROR, errorType: 'server_error', completed };
-  return { code: SpanStatusCode.OK, completed };
+  // The call ends when a terminal event reaches the application: what comes after it (a dropped
+  // connection, a stop) changes nothing.
+  if (terminal) {
+    if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed: true };
+    if (terminal.type === 'response.failed') return { code: SpanStatusCode.ERROR, errorType: 'server_error', completed: true };
+    return { code: SpanStatusCode.OK, completed: true };
+  }
+  if (observed.error) return { code: SpanStatusCode.ERROR, errorType: expectedErrorType(observed.error), completed: false };
+  // A stop keeps the outcome of an error event the application was already shown.
+  if (observed.stoppedEarly && !errorEvent) return { code: SpanStatusCode.UNSET, completed: false };
+  if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed: !observed.stoppedEarly };
+  return { code: SpanStatusCode.ERROR, errorType: 'stream_truncated', completed: true };
 }
 
 describe('stream wrapper properties (fast-check)', () => {
