@@ -11,7 +11,7 @@ import type { Cost } from './internal-types';
 import { conversationId } from './mapping/request';
 import { bodyAttributes } from './mapping/response';
 import type { HookInfo, ResponseLike } from './types';
-import { epochMillis, logger } from './util';
+import { callHook, epochMillis, logger } from './util';
 import type { ResolvedConfig } from './config';
 import type { Instruments } from './metrics';
 import {
@@ -251,8 +251,9 @@ export class Call {
     this.abortSignal = undefined;
     this.abortListener = undefined;
     try {
-      // The stream was read to its end, or its terminal event reached the application.
-      const completed = outcome.kind === 'stream-end' || (this.terminal && outcome.kind === 'cancelled');
+      // CONTRACT §6: a terminal event reached the application. A stream that ended without one
+      // (nothing but `[DONE]`, or cut by the server) is not complete, whatever ended it.
+      const completed = this.terminal;
       const endAt = at ?? (outcome.kind === 'abandoned' ? this.lastSeenAt : performance.now());
       this.end(this.settle(outcome), endAt, completed);
     } catch (err) {
@@ -345,11 +346,7 @@ export class Call {
     }
     span.setAttributes(attributes);
     if (config.responseHook && response && this.setup.hookInfo) {
-      try {
-        config.responseHook(span, response, this.setup.hookInfo);
-      } catch (err) {
-        logger.error('responseHook threw', err);
-      }
+      callHook('responseHook', config.responseHook, span, response, this.setup.hookInfo);
     }
   }
 

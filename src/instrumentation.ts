@@ -19,12 +19,13 @@ import {
   type Attributes,
   type Context,
   type Link,
+  type Span,
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { Call } from './call';
-import { resolveConfig, type ResolvedConfig } from './config';
+import { readOptions, resolveConfig, type ResolvedConfig } from './config';
 import { conversationId as conversationIdOf, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
 import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
@@ -41,8 +42,8 @@ import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_RESPONSE_ID } from './semconv'
 import { StartAttributesCache } from './start-attributes';
 import { instrumentStream, isStreamLike } from './stream-wrapper';
 import { hooklessEnvironment, UnseenOpenAIHint } from './unseen-hint';
-import type { BudResponsesInstrumentationConfig, HookInfo, OpenAIModuleLike, ResponseLike } from './types';
-import { epochMillis, isObject, logger } from './util';
+import type { BudResponsesInstrumentationConfig, HookInfo, OpenAIModuleLike, Params, ResponseLike } from './types';
+import { callHook, epochMillis, isObject, logger } from './util';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The class of the API's no-op meter (what `this.meter` is with no meter provider). */
@@ -288,7 +289,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   }
 
   override setConfig(config: BudResponsesInstrumentationConfig = {}): void {
-    super.setConfig(config);
+    // The base class copies the options with a spread: a getter that throws would escape there.
+    super.setConfig(typeof config === 'object' && config !== null ? readOptions(config, 'config') : {});
     this.resolved = resolveConfig(this.getConfig());
   }
 
@@ -474,7 +476,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
    */
   private startCall(spec: OperationSpec, resource: unknown, args: unknown[], parent: Context): { call: Call | undefined; ctx: Context } {
     const config = this.resolved;
-    const { params, streaming, responseId, conversationId } = spec.read(args);
+    // The one read of the arguments (operations.ts, params.ts): never throws, never runs their getters.
+    const { params, given, streaming, responseId, conversationId } = spec.read(args, config.inputFields);
     const model = typeof params?.model === 'string' ? params.model : undefined;
     const start = this.startAttributes.get(spec, config, (resource as ClientLike | undefined)?._client?.baseURL, model, streaming);
 
@@ -486,46 +489,54 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       { kind: SpanKind.CLIENT, attributes: { ...start.span }, links: this.recent.linkTo(responseId), startTime: epochMillis(startedAt) },
       parent,
     );
-    const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
-    const recording = span.isRecording();
-    if (!recording && !this.instruments) return { call: undefined, ctx };
-
-    let conversationKnown = false;
-    if (recording) {
-      const attributes: Attributes = {};
-      const conversation = params ? conversationIdOf(params) : conversationId || undefined;
-      conversationKnown = conversation !== undefined;
-      if (conversationKnown) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
-      if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
-      if (params) requestAttributes(params, config.inputFields, config.maxContentLength, attributes);
-      span.setAttributes(attributes);
-    }
-    const hookInfo: HookInfo | undefined =
-      config.requestHook || config.responseHook ? { operation: spec.operation, responseId, conversationId } : undefined;
-    if (config.requestHook && hookInfo && recording) {
-      try {
-        config.requestHook(span, params ?? {}, hookInfo);
-      } catch (err) {
-        logger.error('requestHook threw', err);
+    try {
+      const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
+      const recording = span.isRecording();
+      if (!recording && !this.instruments) return { call: undefined, ctx };
+      const hookInfo: HookInfo | undefined =
+        config.requestHook || config.responseHook ? { operation: spec.operation, responseId, conversationId } : undefined;
+      let conversationKnown = false;
+      if (recording) {
+        const conversation = params ? conversationIdOf(params) : conversationId || undefined;
+        conversationKnown = conversation !== undefined;
+        this.recordRequest(span, params, conversation, responseId);
+        if (config.requestHook && hookInfo) callHook('requestHook', config.requestHook, span, given ?? {}, hookInfo);
       }
+      const isCreate = spec === CREATE;
+      const call = new Call({
+        span,
+        recording,
+        hookInfo,
+        startedAt,
+        config,
+        instruments: this.instruments,
+        streaming,
+        metricAttributes: start.metric,
+        plainName: start.plainName,
+        streamingName: start.streamingName,
+        generates: isCreate || spec.operation === 'compact',
+        conversationKnown,
+        onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
+      });
+      return { call, ctx };
+    } catch (err) {
+      // A span that was started ends, whatever failed after its start.
+      span.end();
+      throw err;
     }
-    const isCreate = spec === CREATE;
-    const call = new Call({
-      span,
-      recording,
-      hookInfo,
-      startedAt,
-      config,
-      instruments: this.instruments,
-      streaming,
-      metricAttributes: start.metric,
-      plainName: start.plainName,
-      streamingName: start.streamingName,
-      generates: isCreate || spec.operation === 'compact',
-      conversationKnown,
-      onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
-    });
-    return { call, ctx };
+  }
+
+  /** The request's attributes on the span; a failure is logged and leaves the span as it is. */
+  private recordRequest(span: Span, params: Params | undefined, conversation: string | undefined, responseId: string | undefined): void {
+    try {
+      const attributes: Attributes = {};
+      if (conversation !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
+      if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = responseId;
+      if (params) requestAttributes(params, this.resolved.inputFields, this.resolved.maxContentLength, attributes);
+      span.setAttributes(attributes);
+    } catch (err) {
+      logger.error('could not record the request attributes', err);
+    }
   }
 
   private rememberBackground(response: ResponseLike, spanContext: SpanContext): void {

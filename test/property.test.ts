@@ -153,14 +153,15 @@ function expectedErrorType(error: unknown): string {
 
 /** The status CONTRACT §6 asks for, from what the application saw. */
 function expected(observed: Observed): { code: SpanStatusCode; errorType?: string; completed: boolean } {
-  if (observed.error) return { code: SpanStatusCode.ERROR, errorType: expectedErrorType(observed.error), completed: false };
-  const errorEvent = observed.events.find((e) => e.type === 'error') as { code?: string } | undefined;
   const terminal = [...observed.events].reverse().find((e) => typeof e.type === 'string' && /^response\.(completed|failed|incomplete)$/.test(e.type));
+  // CONTRACT §6: complete exactly when a terminal event reached the application.
+  const completed = terminal !== undefined;
+  if (observed.error) return { code: SpanStatusCode.ERROR, errorType: expectedErrorType(observed.error), completed };
+  const errorEvent = observed.events.find((e) => e.type === 'error') as { code?: string } | undefined;
   // A stop keeps the outcome of a terminal or error event the application was already shown.
-  if (observed.stoppedEarly && !terminal && !errorEvent) return { code: SpanStatusCode.UNSET, completed: false };
-  const completed = !observed.stoppedEarly || terminal !== undefined;
+  if (observed.stoppedEarly && !terminal && !errorEvent) return { code: SpanStatusCode.UNSET, completed };
   if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed };
-  if (!terminal) return { code: SpanStatusCode.ERROR, errorType: 'stream_truncated', completed: true };
+  if (!terminal) return { code: SpanStatusCode.ERROR, errorType: 'stream_truncated', completed };
   if (terminal.type === 'response.failed') return { code: SpanStatusCode.ERROR, errorType: 'server_error', completed };
   return { code: SpanStatusCode.OK, completed };
 }
