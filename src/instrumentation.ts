@@ -182,6 +182,19 @@ function followRequest(request: Promise<unknown>, call: Call, afterHeaders?: () 
   );
 }
 
+/** The methods of a PagePromise through which the application asks for the page (or its Response). */
+const PAGE_CONSUMERS = ['then', 'catch', 'finally', 'withResponse', '_thenUnwrap', 'asResponse', 'parse'] as const;
+
+/** Replaces `promise[name]` (if a function) by a wrapper that first sets `asked.page`. */
+function markConsumption(promise: Record<string, unknown>, name: string, asked: { page: boolean }): void {
+  const method = promise[name];
+  if (typeof method !== 'function') return;
+  promise[name] = function consumed(this: unknown, ...args: unknown[]): unknown {
+    asked.page = true;
+    return (method as AnyFunction).apply(this, args);
+  };
+}
+
 /** Records a parsed body: a Stream gets the stream wrapper, anything else ends the call. */
 function onBody(call: Call, data: unknown): void {
   try {
@@ -552,8 +565,14 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     const observed = followRequest(result.responsePromise, call, () => call.finish({ kind: 'response', response: undefined }));
     if (Object.prototype.hasOwnProperty.call(result, 'then')) {
       // openai 7.59+ settles the page through a private twin that reads the request itself: the
-      // application's rejection handlers are attached there, so ours must not be the only one.
-      observed.catch(() => undefined);
+      // application's handlers are attached there, not to `observed`. A failure is handed on as
+      // an unhandled rejection only when the application never asked for the page, as the
+      // request alone would be without us.
+      const asked = { page: false };
+      for (const name of PAGE_CONSUMERS) markConsumption(result, name, asked);
+      observed.catch((error: unknown) => {
+        if (!asked.page) throw error;
+      });
     } else {
       result.responsePromise = observed;
     }
