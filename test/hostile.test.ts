@@ -6,8 +6,6 @@
  * the package where the application's view is what is compared.
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { diag, DiagLogLevel, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import {
@@ -24,21 +22,8 @@ import {
   waitFor,
 } from './harness';
 import { offThenOn } from './library-helpers';
+import { lastLine, rawReply, responseWith, runFixture, type ChildRun } from './hostile-helpers';
 import type { ModelPrice } from '../src';
-
-/** Request options of a gateway answer given as is (gateway scenarios raw_json / raw_sse / raw_headers). */
-export function rawReply(reply: { json?: unknown; sse?: string; headers?: Record<string, string> }): { headers: Record<string, string> } {
-  const items: string[] = [];
-  if (reply.json !== undefined) items.push(`raw_json=${encodeURIComponent(JSON.stringify(reply.json))}`);
-  if (reply.sse !== undefined) items.push(`raw_sse=${encodeURIComponent(reply.sse)}`);
-  if (reply.headers) items.push(`raw_headers=${encodeURIComponent(JSON.stringify(reply.headers))}`);
-  return scenario(items.join(','));
-}
-
-/** A completed Response with this model and usage, as the gateway would send it. */
-export function responseWith(model: string, usage: unknown): Record<string, unknown> {
-  return { id: 'resp_hostile', object: 'response', created_at: 1, model, status: 'completed', output: [], usage };
-}
 
 /** Collects `diag` errors while `fn` runs. */
 async function withDiagErrors<T>(fn: (errors: string[]) => Promise<T>): Promise<T> {
@@ -65,30 +50,6 @@ async function unhandledDuring(fn: () => Promise<void>): Promise<unknown[]> {
   }
   return seen;
 }
-
-interface ChildRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a fixture of test/fixtures/hostile with the gateway's URL and `env`. */
-export function runFixture(name: string, env: Record<string, string>): Promise<ChildRun> {
-  const script = path.join(__dirname, '..', '..', 'test', 'fixtures', 'hostile', name);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script], {
-      env: { ...process.env, GATEWAY_URL: gateway().url, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lastLine = (run: ChildRun): Record<string, unknown> => JSON.parse(run.stdout.trim().split('\n').pop() || '{}') as Record<string, unknown>;
 
 describe('hooks, sync or async, never hurt the call (CONTRACT §8)', () => {
   afterEach(() => instrumentation.setConfig({}));
