@@ -26,9 +26,9 @@ export interface ChildRun {
   stderr: string;
 }
 
-/** Runs a fixture of test/fixtures/hostile with the gateway's URL and `env`. */
+/** Runs a fixture of test/fixtures (`hostile/` unless `name` names its folder) with the gateway's URL and `env`. */
 export function runFixture(name: string, env: Record<string, string>): Promise<ChildRun> {
-  const script = path.join(__dirname, '..', '..', 'test', 'fixtures', 'hostile', name);
+  const script = path.join(__dirname, '..', '..', 'test', 'fixtures', name.includes('/') ? name : `hostile/${name}`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script], {
       env: { ...process.env, GATEWAY_URL: gateway().url, ...env },
