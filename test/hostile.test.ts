@@ -393,48 +393,44 @@ const METHODS = [
   'conversations.items.delete',
 ];
 
-/** Runs `fn` over `items`, `limit` at a time. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
-}
+/** The methods also run alone, under Node's default mode, to compare exit codes. */
+const EXIT_CODE_METHODS = ['create', 'inputItems.list', 'conversations.items.list'];
 
 describe('a never-awaited failing call surfaces as without the package, for every traced method (child processes)', () => {
-  let runs: Array<{ method: string; bare: ChildRun; traced: ChildRun }>;
+  let all: { bare: ChildRun; traced: ChildRun };
+  let alone: Record<string, { bare: ChildRun; traced: ChildRun }>;
   before(async function () {
     this.timeout(120_000);
-    runs = await pool(METHODS, 4, async (method) => {
-      const [bare, traced] = await Promise.all([
-        runFixture('never-awaited.cjs', { METHOD: method }),
-        runFixture('never-awaited.cjs', { METHOD: method, INSTRUMENTED: '1' }),
-      ]);
-      return { method, bare, traced };
-    });
+    const pair = (env: Record<string, string>) =>
+      Promise.all([runFixture('never-awaited.cjs', env), runFixture('never-awaited.cjs', { ...env, INSTRUMENTED: '1' })]).then(([bare, traced]) => ({ bare, traced }));
+    const [everyMethod, ...each] = await Promise.all([pair({ METHOD: 'all' }), ...EXIT_CODE_METHODS.map((method) => pair({ METHOD: method }))]);
+    all = everyMethod;
+    alone = Object.fromEntries(EXIT_CODE_METHODS.map((method, i) => [method, each[i]]));
   });
 
   for (const method of METHODS) {
     it(`unhandled-rejection parity: ${method}`, function () {
-      const run = runs.find((r) => r.method === method);
-      assert.ok(run);
-      const bare = lastLine(run.bare);
+      const methods = (run: ChildRun) => (lastLine(run).methods ?? {}) as Record<string, { missing?: boolean; unhandled: unknown; spans: Array<{ status: number; errorType: string }> }>;
+      const bare = methods(all.bare)[method];
+      assert.ok(bare, `without the package: ${all.bare.stdout} ${all.bare.stderr}`);
       if (bare.missing) this.skip();
-      const traced = lastLine(run.traced);
-      assert.equal(run.bare.code, 1, `without the package the process exits 1: ${run.bare.stdout} ${run.bare.stderr}`);
-      assert.equal(run.traced.code, run.bare.code, `with the package too: ${run.traced.stdout} ${run.traced.stderr}`);
-      assert.deepEqual(traced.unhandled, bare.unhandled, 'the same error, as an unhandled rejection');
-      const spans = traced.spans as Array<{ status: number; errorType: string }>;
-      assert.equal(spans.length, 1, 'one span');
-      assert.equal(spans[0].status, SpanStatusCode.ERROR);
-      assert.equal(spans[0].errorType, (bare.unhandled as { class: string }).class);
+      const traced = methods(all.traced)[method];
+      assert.ok(traced, `with the package: ${all.traced.stdout} ${all.traced.stderr}`);
+      assert.ok(bare.unhandled, 'without the package the failure is an unhandled rejection');
+      assert.deepEqual(traced.unhandled, bare.unhandled, 'with the package too: the same error');
+      assert.equal(traced.spans.length, 1, 'one span');
+      assert.equal(traced.spans[0].status, SpanStatusCode.ERROR);
+      assert.equal(traced.spans[0].errorType, (bare.unhandled as { class: string }).class);
+    });
+  }
+
+  for (const method of EXIT_CODE_METHODS) {
+    it(`under Node's default mode, the same exit code and error: ${method}`, function () {
+      const { bare, traced } = alone[method];
+      if (lastLine(bare).missing) this.skip();
+      assert.equal(bare.code, 1, `without the package the process exits 1: ${bare.stdout} ${bare.stderr}`);
+      assert.equal(traced.code, 1, `with the package too: ${traced.stdout} ${traced.stderr}`);
+      assert.deepEqual(lastLine(traced).unhandled, lastLine(bare).unhandled);
     });
   }
 });
