@@ -21,6 +21,7 @@ interface ModuleDefinition {
 interface Instrumentation {
   setTracerProvider(provider: TracerProvider): void;
   setMeterProvider(provider: MeterProvider): void;
+  setLoggerProvider(provider: unknown): void;
   getModuleDefinitions(): ModuleDefinition[];
 }
 
@@ -58,7 +59,7 @@ export interface Variants {
 }
 
 export async function setUpVariants(config: PairedConfigName): Promise<Variants> {
-  const telemetry = config === 'no-provider' ? undefined : setUpTelemetry('work', { logs: config === 'sdk+logs' });
+  const telemetry = config === 'no-provider' ? undefined : setUpTelemetry('work', { logs: config === 'sdk+logs' || config === 'sdk+events' });
   // openai is loaded before any instrumentation exists, so nothing patches it on load.
   const pkg = loadOpenAI('work');
   const openaiModule: unknown = requireFrom('work')('openai');
@@ -66,7 +67,7 @@ export async function setUpVariants(config: PairedConfigName): Promise<Variants>
   if (original.__wrapped === true) throw new Error('create() is already wrapped');
 
   const { BudResponsesInstrumentation } = await import('../src');
-  const ours = new BudResponsesInstrumentation() as unknown as Instrumentation;
+  const ours = new BudResponsesInstrumentation(config === 'sdk+events' ? { emitOperationDetails: true } : {}) as unknown as Instrumentation;
   const { OpenAIInstrumentation } = requireFrom('work')('@opentelemetry/instrumentation-openai') as { OpenAIInstrumentation: new () => Instrumentation };
   const official = new OpenAIInstrumentation();
   // The providers are given explicitly, as NodeSDK's registerInstrumentations does: the SDK's, or
@@ -82,6 +83,9 @@ export async function setUpVariants(config: PairedConfigName): Promise<Variants>
     instrumentation.setTracerProvider(p.tracer);
     instrumentation.setMeterProvider(p.meter);
   }
+  // This package's api-logs copy does not see a provider registered through @opentelemetry/api
+  // 1.10's logs API: it is given the LoggerProvider, as registerInstrumentations does.
+  if (telemetry?.loggerProvider) ours.setLoggerProvider(telemetry.loggerProvider);
   const tracerProvider = main.tracer;
   const meterProvider = main.meter;
   // The official wrapper is taken first and the module unpatched again; this package's stays on

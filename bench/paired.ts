@@ -27,26 +27,30 @@
  * Configurations: `sdk` (tracer provider with a BatchSpanProcessor, meter provider with a
  * periodic reader, AsyncLocalStorage context manager, W3C propagators; no LoggerProvider),
  * `sdk+logs` (the same plus a LoggerProvider with a BatchLogRecordProcessor; the official
- * instrumentation emits log records) and `no-provider` (no SDK, no global provider of any
- * kind: both instrumentations enabled on the API's no-op providers).
+ * instrumentation emits log records; this package gets it too, as `registerInstrumentations`
+ * gives it, with its opt-in details event off), `sdk+events` (the same with this package's
+ * `gen_ai.client.inference.operation.details` event on: `emitOperationDetails: true`) and
+ * `no-provider` (no SDK, no global provider of any kind: both instrumentations enabled on the
+ * API's no-op providers).
  *
  * This file is the coordinator's side; the child is paired-child.ts.
  */
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
 
-export type PairedConfigName = 'sdk' | 'sdk+logs' | 'no-provider';
+export type PairedConfigName = 'sdk' | 'sdk+logs' | 'sdk+events' | 'no-provider';
 export type PairedVariant = 'bare' | 'bare-aa' | 'floor' | 'floor-wide' | 'ours' | 'official';
 /** `create`: non-streaming over the loopback gateway. `stream`: the synthetic in-process Stream. */
 export type PairedWorkload = 'create' | 'stream';
 
-export const PAIRED_CONFIGS: readonly PairedConfigName[] = ['sdk', 'sdk+logs', 'no-provider'];
+export const PAIRED_CONFIGS: readonly PairedConfigName[] = ['sdk', 'sdk+logs', 'sdk+events', 'no-provider'];
 export const PAIRED_VARIANTS: readonly PairedVariant[] = ['bare', 'bare-aa', 'floor', 'floor-wide', 'ours', 'official'];
 export const PAIRED_WORKLOADS: readonly PairedWorkload[] = ['create', 'stream'];
 
 export const PAIRED_CONFIG_TITLES: Record<PairedConfigName, string> = {
   sdk: 'SDK: BatchSpanProcessor + metric reader, no LoggerProvider',
   'sdk+logs': 'SDK with a LoggerProvider (BatchLogRecordProcessor)',
+  'sdk+events': 'SDK with a LoggerProvider, and this package\'s details event on (emitOperationDetails)',
   'no-provider': 'no provider at all (API no-ops), instrumentations enabled',
 };
 

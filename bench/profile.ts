@@ -8,7 +8,7 @@
  * SDK included, the wrapped openai method excluded).
  *
  * Variants: the ids of variants.ts (one process per variant, workloads create | stream |
- * synthetic), or a paired variant `<bare|floor|floor-wide|ours|official>@<sdk|sdk+logs|no-provider>`
+ * synthetic), or a paired variant `<bare|floor|floor-wide|ours|official>@<sdk|sdk+logs|sdk+events|no-provider>`
  * (paired-setup.ts, openai 6; workloads create | synthetic).
  * Profiles are kept in bench/.work/profiles/ (open them in Chrome DevTools or VS Code).
  */

@@ -119,6 +119,7 @@ function pairedWarnings(results: readonly PairedResult[]): string[] {
     .flatMap((r) => [
       ...scopes.filter((scope) => !r.info.spansByScope[scope]).map((scope) => `paired ${r.config}: no spans from ${scope}`),
       ...(r.config === 'sdk+logs' && r.info.logRecords === 0 ? ['paired sdk+logs: no log records'] : []),
+      ...(r.config === 'sdk+events' && r.info.logRecords === 0 ? ['paired sdk+events: no log records'] : []),
     ]);
 }
 

@@ -59,6 +59,8 @@ interface ContextModule {
 export interface Telemetry {
   tracerProvider: unknown;
   meterProvider: unknown;
+  /** The LoggerProvider of the configurations with logs (undefined otherwise). */
+  loggerProvider: unknown;
   /** Package versions of the SDK line in use. */
   versions: Record<string, string>;
   spansExported(): number;
@@ -221,6 +223,7 @@ export function setUpTelemetry(root: ModuleRoot, options: TelemetryOptions = {})
   return {
     tracerProvider,
     meterProvider,
+    loggerProvider,
     versions,
     spansExported: () => spans.count,
     spansByScope: () => ({ ...spans.byScope }),

@@ -69,6 +69,8 @@ const OTEL_LINES = {
       '@opentelemetry/instrumentation': INSTRUMENTATION_RANGE,
       '@opentelemetry/sdk-trace': '^3.0.0',
       '@opentelemetry/sdk-metrics': '^3.0.0',
+      // The tests' LoggerProvider (events): 3.x, on the logs API of @opentelemetry/api 1.10.
+      '@opentelemetry/sdk-logs': '^3.0.0',
       '@opentelemetry/core': '^3.0.0',
       '@opentelemetry/context-async-hooks': '^3.0.0',
       '@opentelemetry/sdk-node': '~0.301.0',
@@ -77,7 +79,7 @@ const OTEL_LINES = {
   },
 };
 /** Packages whose versions the table header reports per line. */
-const OTEL_REPORTED = ['api', 'instrumentation', 'sdk-trace-base', 'sdk-metrics', 'core', 'context-async-hooks', 'sdk-node'];
+const OTEL_REPORTED = ['api', 'instrumentation', 'sdk-trace-base', 'sdk-metrics', 'sdk-logs', 'core', 'context-async-hooks', 'sdk-node'];
 /** Cells of the 3.x line in the default run (openai labels); --otel or --full give the full cross. */
 const OTEL3_DEFAULT_OPENAI = ['7.x'];
 

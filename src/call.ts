@@ -4,13 +4,15 @@
  */
 import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { ATTR_BUD_CHUNKS, ATTR_BUD_STREAM, ATTR_BUD_STREAM_COMPLETED, ATTR_BUD_TTFT_MS } from './attribute-names';
+import { emitCallEvents } from './events';
 import { computeCost, costAttributes, priceFor } from './mapping/cost';
 import { ERROR_TYPE_STREAM_TRUNCATED, errorType, errorTypeOfPayload } from './mapping/errors';
 import { addGatewayAttributes, gatewayHeaderAttributes } from './mapping/gateway-headers';
 import type { Cost } from './internal-types';
 import { conversationId } from './mapping/request';
 import { bodyAttributes } from './mapping/response';
-import type { HookInfo, ResponseLike } from './types';
+import type { HookInfo, Params, ResponseLike } from './types';
+import type { Logger } from '@opentelemetry/api-logs';
 import { callHook, epochMillis, logger } from './util';
 import type { ResolvedConfig } from './config';
 import type { Instruments } from './metrics';
@@ -75,6 +77,10 @@ export interface CallSetup {
   generates: boolean;
   /** Told the final response of the call, if any. */
   onResponse?: (response: ResponseLike) => void;
+  /** The live logger of the GenAI events (none: no LoggerProvider, nothing is built). */
+  eventLogger?: Logger;
+  /** The details event is asked for (create, `emitOperationDetails`), with the params read once at the start. */
+  details?: { params: Params | undefined };
 }
 
 export class Call {
@@ -303,6 +309,13 @@ export class Call {
       });
     } catch (err) {
       logger.error('failed to record metrics', err);
+    }
+    const { eventLogger, details } = this.setup;
+    if (eventLogger && (failure !== undefined || details)) {
+      const cause = outcome.kind === 'error' ? outcome.error : (this.streamError ?? response?.error);
+      const { metricAttributes: base, config } = this.setup;
+      const streaming = this.streaming;
+      emitCallEvents(eventLogger, { span, base, details: !!details, params: details?.params, response, failure, cause, streaming, config });
     }
   }
 

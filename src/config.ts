@@ -6,6 +6,7 @@
 import { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from './mapping/fields';
 import type {
   BudResponsesInstrumentationConfig,
+  ContentCaptureMode,
   ModelPrice,
   RequestHookFunction,
   ResponseHookFunction,
@@ -18,7 +19,8 @@ export interface ResolvedConfig {
   inputFields: ReadonlySet<string>;
   outputFields: ReadonlySet<string>;
   spanName: string;
-  system: string;
+  /** Config `system`; undefined: `gen_ai.provider.name` follows the endpoint (start-attributes.ts). */
+  system?: string;
   semconvMode: SemconvMode;
   maxContentLength: number;
   requestHook?: RequestHookFunction;
@@ -26,6 +28,10 @@ export interface ResolvedConfig {
   propagateContext: boolean;
   pricing?: Readonly<Record<string, ModelPrice>>;
   supersedeOpenAIInstrumentation: boolean;
+  /** Emit `gen_ai.client.inference.operation.details` for create calls (a LoggerProvider permitting). */
+  emitOperationDetails: boolean;
+  /** The details event carries the messages (content capture for events). */
+  eventContent: boolean;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16384;
@@ -88,6 +94,13 @@ function nonEmptyString(name: string, value: unknown, fallback: string): string 
   if (typeof value === 'string' && value.trim() !== '') return value;
   reportOnce(`config ${name} must be a non-empty string; got ${describe(value)}, using ${JSON.stringify(fallback)}`);
   return fallback;
+}
+
+function optionalNonEmptyString(name: string, value: unknown, otherwise: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  reportOnce(`config ${name} must be a non-empty string; got ${describe(value)}, using ${otherwise}`);
+  return undefined;
 }
 
 function optionalFunction<T>(name: string, value: unknown): T | undefined {
@@ -181,14 +194,59 @@ function resolvePricing(value: unknown): Readonly<Record<string, ModelPrice>> | 
   return Object.keys(out).length ? Object.freeze(out) : undefined;
 }
 
+/** Where content goes: the words of `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`. */
+interface ContentPlacement {
+  span: boolean;
+  event: boolean;
+  /** Named with a mode word that asks for the details event (EVENT_ONLY, SPAN_AND_EVENT). */
+  wantsEvent: boolean;
+}
+
+const CONTENT_MODES: Readonly<Record<ContentCaptureMode, ContentPlacement>> = {
+  NO_CONTENT: { span: false, event: false, wantsEvent: false },
+  SPAN_ONLY: { span: true, event: false, wantsEvent: false },
+  EVENT_ONLY: { span: false, event: true, wantsEvent: true },
+  SPAN_AND_EVENT: { span: true, event: true, wantsEvent: true },
+};
+const CONTENT_ON: ContentPlacement = { span: true, event: true, wantsEvent: false };
+const CONTENT_OFF: ContentPlacement = { span: false, event: false, wantsEvent: false };
+const CONTENT_WORDS = `true, false, ${Object.keys(CONTENT_MODES).join(', ')}`;
+
+/** `true`/`false` (as `parseBooleanWord` reads them) or a mode word, any case; else undefined. */
+function contentPlacementOf(value: unknown): ContentPlacement | undefined {
+  if (typeof value === 'boolean') return value ? CONTENT_ON : CONTENT_OFF;
+  if (typeof value !== 'string') return undefined;
+  const flag = parseBooleanWord(value);
+  if (flag !== undefined) return flag ? CONTENT_ON : CONTENT_OFF;
+  return CONTENT_MODES[value.trim().toUpperCase() as ContentCaptureMode];
+}
+
+function envContentPlacement(name: string): ContentPlacement | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const placement = contentPlacementOf(raw);
+  if (placement === undefined) reportOnce(`env ${name}=${JSON.stringify(raw)} is not one of ${CONTENT_WORDS}; ignored`);
+  return placement;
+}
+
+/** config `captureContent` (a boolean or a mode word), else `fallback`. */
+function configContentPlacement(value: unknown, fallback: ContentPlacement): ContentPlacement {
+  if (value === undefined) return fallback;
+  const placement = contentPlacementOf(value);
+  if (placement !== undefined) return placement;
+  reportOnce(`config captureContent must be one of ${CONTENT_WORDS}; got ${describe(value)}, ignored`);
+  return fallback;
+}
+
 /** Turns a user configuration (of any shape) into the settings the instrumentation reads. */
 export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): ResolvedConfig {
   const raw = typeof config === 'object' && config !== null ? readOptions(config, 'config') : {};
-  const fromEnv = envFlag('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT') ?? false;
+  const fromEnv = envContentPlacement('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT') ?? CONTENT_OFF;
+  const content = configContentPlacement(raw.captureContent, fromEnv);
   // `captureMessageContent` is the official openai instrumentation's name for the same switch.
-  const captureContent =
-    optionalBoolean('captureContent', raw.captureContent, fromEnv) ||
-    (raw.captureMessageContent !== undefined && optionalBoolean('captureMessageContent', raw.captureMessageContent, fromEnv));
+  const alsoOn =
+    raw.captureMessageContent !== undefined && optionalBoolean('captureMessageContent', raw.captureMessageContent, fromEnv.span);
+  const captureContent = content.span || alsoOn;
   return {
     inputFields: resolveFields('captureInput', raw.captureInput, SAFE_INPUT_FIELDS, CONTENT_INPUT_FIELDS, captureContent),
     outputFields: resolveFields(
@@ -199,7 +257,7 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
       captureContent,
     ),
     spanName: nonEmptyString('spanName', raw.spanName, 'responses'),
-    system: nonEmptyString('system', raw.system, 'bud'),
+    system: optionalNonEmptyString('system', raw.system, 'the provider of the endpoint'),
     semconvMode: resolveSemconvMode(raw.semconvMode),
     maxContentLength: resolveMaxContentLength(raw.maxContentLength),
     requestHook: optionalFunction<RequestHookFunction>('requestHook', raw.requestHook),
@@ -211,6 +269,13 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
       raw.supersedeOpenAIInstrumentation,
       true,
     ),
+    // Config wins over OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT; unset, a mode word asking for event content turns it on.
+    emitOperationDetails: optionalBoolean(
+      'emitOperationDetails',
+      raw.emitOperationDetails,
+      envFlag('OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT') ?? content.wantsEvent,
+    ),
+    eventContent: content.event || alsoOn,
   };
 }
 

@@ -9,6 +9,7 @@ export { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OU
 export type {
   BudResponsesInstrumentationConfig,
   CaptureSetting,
+  ContentCaptureMode,
   HookInfo,
   ModelPrice,
   OpenAIModuleLike,

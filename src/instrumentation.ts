@@ -26,9 +26,10 @@ import {
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { Call } from './call';
 import { readOptions, resolveConfig, type ResolvedConfig } from './config';
+import { EventLoggers } from './events';
 import { conversationId as conversationIdOf, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
-import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
+import { CREATE, EVERY_PARAM, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
 import {
   addConstructionHook,
   PatchRegistry,
@@ -276,6 +277,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   private instruments: Instruments | undefined;
   private readonly recent = new RecentResponses(RECENT_RESPONSES_LIMIT);
   private readonly startAttributes = new StartAttributesCache();
+  /** The logger of the GenAI events, when a LoggerProvider is there (see events.ts). */
+  private readonly eventLoggers = new EventLoggers(PACKAGE_NAME, PACKAGE_VERSION);
   /** The targets of `manuallyInstrument()`, patched again by `enable()`, unpatched by `disable()`. */
   private manualTargets: Set<object> | undefined;
   private readonly hint: UnseenOpenAIHint;
@@ -305,6 +308,12 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     // The base class copies the options with a spread: a getter that throws would escape there.
     super.setConfig(typeof config === 'object' && config !== null ? readOptions(config, 'config') : {});
     this.resolved = resolveConfig(this.getConfig());
+  }
+
+  override setLoggerProvider(loggerProvider: Parameters<InstrumentationBase['setLoggerProvider']>[0]): void {
+    super.setLoggerProvider(loggerProvider);
+    // Undefined while the base constructor runs.
+    this.eventLoggers?.reset();
   }
 
   protected override _updateMetricInstruments(): void {
@@ -466,9 +475,9 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     }
   }
 
-  /** Nothing records: no tracer provider (the API's no-op tracer) and no meter provider. */
+  /** Nothing records: no tracer provider (the API's no-op tracer), no meter provider, no LoggerProvider. */
   private recordsNothing(): boolean {
-    return this.instruments === undefined && isNoopTracer(this.tracer);
+    return this.instruments === undefined && isNoopTracer(this.tracer) && this.eventLoggers.get(this.logger) === undefined;
   }
 
   /**
@@ -489,8 +498,13 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
    */
   private startCall(spec: OperationSpec, resource: unknown, args: unknown[], parent: Context): { call: Call | undefined; ctx: Context } {
     const config = this.resolved;
-    // The one read of the arguments (operations.ts, params.ts): never throws, never runs their getters.
-    const { params, given, streaming, responseId, conversationId } = spec.read(args, config.inputFields);
+    const eventLogger = this.eventLoggers.get(this.logger);
+    const isCreate = spec === CREATE;
+    const wantsDetails = eventLogger !== undefined && isCreate && config.emitOperationDetails;
+    // The one read of the arguments (operations.ts, params.ts): never throws, never runs their
+    // getters; a plain copy, which the details event reads again when the call ends.
+    const { params, given, streaming, responseId, conversationId } = spec.read(args, wantsDetails ? EVERY_PARAM : config.inputFields);
+    const details = wantsDetails ? { params } : undefined;
     const model = typeof params?.model === 'string' ? params.model : undefined;
     const start = this.startAttributes.get(spec, config, (resource as ClientLike | undefined)?._client?.baseURL, model, streaming);
 
@@ -505,7 +519,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     try {
       const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
       const recording = span.isRecording();
-      if (!recording && !this.instruments) return { call: undefined, ctx };
+      if (!recording && !this.instruments && !eventLogger) return { call: undefined, ctx };
       const hookInfo: HookInfo | undefined =
         config.requestHook || config.responseHook ? { operation: spec.operation, responseId, conversationId } : undefined;
       let conversationKnown = false;
@@ -515,7 +529,6 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
         this.recordRequest(span, params, conversation, responseId);
         if (config.requestHook && hookInfo) callHook('requestHook', config.requestHook, span, given ?? {}, hookInfo);
       }
-      const isCreate = spec === CREATE;
       const call = new Call({
         span,
         recording,
@@ -530,6 +543,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
         generates: isCreate || spec.operation === 'compact',
         conversationKnown,
         onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
+        eventLogger,
+        details,
       });
       return { call, ctx };
     } catch (err) {

@@ -19,8 +19,11 @@ export interface CallArguments {
   conversationId?: string;
 }
 
-/** Params read whatever the captured fields: the span's name and always-on attributes, links. */
-const ALWAYS_READ: ReadonlySet<string> = new Set(['model', 'stream', 'background', 'previous_response_id', 'conversation']);
+/** As `fields` of `read`: every param is read (the details event carries what the span does not). */
+export const EVERY_PARAM: ReadonlySet<string> = new Set();
+
+/** Params read whatever the captured fields: the span's name, always-on attributes (`text`: `gen_ai.output.type`), links. */
+const ALWAYS_READ: ReadonlySet<string> = new Set(['model', 'stream', 'background', 'previous_response_id', 'conversation', 'text']);
 
 export interface OperationSpec {
   /** `bud.inference.operation` (and `gen_ai.operation.name` outside create). */
@@ -79,8 +82,9 @@ function spec(
 function body(args: readonly unknown[], fields: ReadonlySet<string>): Pick<CallArguments, 'params' | 'given'> {
   const given = args[0];
   if (typeof given !== 'object' || given === null) return {};
+  const every = fields === EVERY_PARAM;
   const promptVariables = fields.has('prompt.variables');
-  const params = readParams(given, (key) => ALWAYS_READ.has(key) || fields.has(key) || (promptVariables && key === 'prompt'));
+  const params = readParams(given, (key) => every || ALWAYS_READ.has(key) || fields.has(key) || (promptVariables && key === 'prompt'));
   return { params, given: given as Params };
 }
 

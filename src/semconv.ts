@@ -33,6 +33,20 @@ export const ATTR_OPENAI_API_TYPE = 'openai.api.type';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
 export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_GEN_AI_OUTPUT_TYPE = 'gen_ai.output.type';
+export const ATTR_EXCEPTION_TYPE = 'exception.type';
+export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
+
+/** `gen_ai.provider.name` values of v1.41.1 for the endpoints recognised by host. */
+export const GEN_AI_PROVIDER_OPENAI = 'openai';
+export const GEN_AI_PROVIDER_AZURE_OPENAI = 'azure.ai.openai';
+/** `gen_ai.output.type` values of v1.41.1 that a Responses `text.format` can name. */
+export const GEN_AI_OUTPUT_TYPE_TEXT = 'text';
+export const GEN_AI_OUTPUT_TYPE_JSON = 'json';
+
+/** Event names of v1.41.1 (log records with an event name, through the Logs API). */
+export const EVENT_GEN_AI_CLIENT_OPERATION_EXCEPTION = 'gen_ai.client.operation.exception';
+export const EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS = 'gen_ai.client.inference.operation.details';
 
 export const GEN_AI_OPERATION_CHAT = 'chat';
 export const GEN_AI_TOKEN_TYPE_INPUT = 'input';

@@ -20,6 +20,8 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   GEN_AI_OPERATION_CHAT,
+  GEN_AI_PROVIDER_AZURE_OPENAI,
+  GEN_AI_PROVIDER_OPENAI,
 } from './semconv';
 
 export interface StartAttributes {
@@ -49,22 +51,49 @@ export function serverAttributes(baseURL: unknown): Attributes {
   return attributes;
 }
 
+/** The provider of endpoints that are neither OpenAI's nor Azure OpenAI's: the Bud gateway. */
+export const DEFAULT_PROVIDER = 'bud';
+
+/**
+ * Host suffixes of Azure OpenAI: resources (`{name}.openai.azure.com`), Azure AI Foundry /
+ * Cognitive Services resources, the sovereign clouds, and the spelling openai's `AzureOpenAI`
+ * documents (`{name}.azure.openai.com`).
+ */
+const AZURE_OPENAI_HOSTS: readonly string[] = [
+  '.openai.azure.com',
+  '.cognitiveservices.azure.com',
+  '.openai.azure.us',
+  '.openai.azure.cn',
+  '.azure.openai.com',
+];
+
+/** `gen_ai.provider.name` of a `server.address`: `openai`, `azure.ai.openai`, else `bud`. */
+export function providerOfHost(host: unknown): string {
+  if (typeof host !== 'string') return DEFAULT_PROVIDER;
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (name === 'api.openai.com' || name.endsWith('.api.openai.com')) return GEN_AI_PROVIDER_OPENAI;
+  if (AZURE_OPENAI_HOSTS.some((suffix) => name.endsWith(suffix))) return GEN_AI_PROVIDER_AZURE_OPENAI;
+  return DEFAULT_PROVIDER;
+}
+
 function build(spec: OperationSpec, config: ResolvedConfig, baseURL: unknown, model: string | undefined, streaming: boolean): StartAttributes {
   const isCreate = spec === CREATE;
   const otel = config.semconvMode === 'otel' && isCreate;
   const base = spec.underBaseName ? `${config.spanName}${spec.spanSuffix}` : spec.spanSuffix;
   const plainName = otel ? (model ? `${GEN_AI_OPERATION_CHAT} ${model}` : GEN_AI_OPERATION_CHAT) : base;
   const streamingName = otel || !isCreate ? plainName : `${base}.stream`;
+  const server = serverAttributes(baseURL);
+  const provider = config.system ?? providerOfHost(server[ATTR_SERVER_ADDRESS]);
   const shared: Attributes = {
     [ATTR_GEN_AI_OPERATION_NAME]: otel ? GEN_AI_OPERATION_CHAT : spec.operation,
-    [ATTR_GEN_AI_PROVIDER_NAME]: config.system,
-    ...serverAttributes(baseURL),
+    [ATTR_GEN_AI_PROVIDER_NAME]: provider,
+    ...server,
   };
   // Metrics always carry the request model; spans when it is captured (always in semconv mode).
   const metric: Attributes = model ? { ...shared, [ATTR_GEN_AI_REQUEST_MODEL]: model } : shared;
   const span: Attributes = {
     ...(otel || config.inputFields.has('model') ? metric : shared),
-    [ATTR_GEN_AI_SYSTEM]: config.system,
+    [ATTR_GEN_AI_SYSTEM]: provider,
     [ATTR_BUD_OPERATION]: spec.operation,
     [ATTR_OPENAI_API_TYPE]: 'responses',
     [ATTR_BUD_STREAM]: streaming,

@@ -46,6 +46,12 @@ export type CaptureSetting = boolean | readonly string[];
 
 export type SemconvMode = 'bud' | 'otel';
 
+/**
+ * Where message content goes, as `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` names it
+ * (any case): nowhere, on spans, on the `gen_ai.client.inference.operation.details` event, or both.
+ */
+export type ContentCaptureMode = 'NO_CONTENT' | 'SPAN_ONLY' | 'EVENT_ONLY' | 'SPAN_AND_EVENT';
+
 /** What a hook is told about the call, for every traced method. */
 export interface HookInfo {
   /** `bud.inference.operation`: `responses` (create, stream, parse), `retrieve`, `cancel`, `conversations.create`, ... */
@@ -77,14 +83,18 @@ export interface BudResponsesInstrumentationConfig extends InstrumentationConfig
   captureOutput?: CaptureSetting;
   /**
    * Adds the content fields (input, instructions, tools, output text, ...) to the default sets.
-   * Default: env `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else `false`.
+   * `true`: on spans, and on the details event when it is emitted; a mode word places it (any
+   * case). Default: env `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (the same words), else `false`.
    */
-  captureContent?: boolean;
+  captureContent?: boolean | ContentCaptureMode;
   /** The name the official OpenTelemetry openai instrumentation uses for `captureContent`; either turns it on. */
   captureMessageContent?: boolean;
   /** Base span name. Default `responses`; streaming spans append `.stream`. */
   spanName?: string;
-  /** Value of `gen_ai.system` and `gen_ai.provider.name`. Default `bud`. */
+  /**
+   * Value of `gen_ai.system` and `gen_ai.provider.name`. Default: by the client's endpoint,
+   * `openai` for api.openai.com, `azure.ai.openai` for Azure OpenAI hosts, else `bud`.
+   */
   system?: string;
   /** `otel` names spans `chat {model}` with operation `chat`. Default: `bud`, or `otel` when
    * env `OTEL_SEMCONV_STABILITY_OPT_IN` contains `gen_ai_latest_experimental`. */
@@ -102,6 +112,12 @@ export interface BudResponsesInstrumentationConfig extends InstrumentationConfig
    * span per Responses call, this package's; the SDK objects as with openai alone). Default `true`.
    */
   supersedeOpenAIInstrumentation?: boolean;
+  /**
+   * Emit one `gen_ai.client.inference.operation.details` log record per create call (needs a
+   * LoggerProvider). Default: env `OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT`, else `true` when
+   * content capture is `EVENT_ONLY` or `SPAN_AND_EVENT`, else `false`.
+   */
+  emitOperationDetails?: boolean;
 }
 
 

@@ -54,6 +54,8 @@ describe('attributes: request map (CONTRACT §4)', () => {
       'bud.inference.request.include': '["reasoning.encrypted_content"]',
       'bud.inference.request.prompt.id': 'pmpt_1',
       'bud.inference.request.prompt.version': '2',
+      // Not content: the output type that the (content) param `text` asks for.
+      'gen_ai.output.type': 'text',
     });
     assert.ok(!JSON.stringify(a).includes('SECRET'), 'no content in the SAFE set');
   });

@@ -37,7 +37,7 @@ describe('config', () => {
       assert.deepEqual([...c.inputFields], SAFE_INPUT_FIELDS);
       assert.deepEqual([...c.outputFields], SAFE_OUTPUT_FIELDS);
       assert.equal(c.spanName, 'responses');
-      assert.equal(c.system, 'bud');
+      assert.equal(c.system, undefined, 'by endpoint');
       assert.equal(c.semconvMode, 'bud');
       assert.equal(c.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH);
       assert.equal(c.propagateContext, true);
@@ -74,7 +74,7 @@ describe('config', () => {
   const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
     ['captureInput', { captureInput: 'yes' }, /captureInput must be true, false or a list/],
     ['captureOutput', { captureOutput: [1, 2] }, /captureOutput must be true, false or a list/],
-    ['captureContent', { captureContent: 'on' }, /captureContent must be a boolean/],
+    ['captureContent', { captureContent: 'on' }, /captureContent must be one of true, false, NO_CONTENT/],
     ['maxContentLength', { maxContentLength: -5 }, /maxContentLength must be a positive integer/],
     ['spanName', { spanName: '' }, /spanName must be a non-empty string/],
     ['system', { system: 42 }, /system must be a non-empty string/],

@@ -20,12 +20,12 @@ import { cut, cutRule, isCredentialKey, keepFor, scrub, type CutRule, type Json,
 import { isObject } from '../util';
 import { finishReasons } from './finish-reasons';
 
-type Part = JsonObject & { type: string };
-interface ChatMessage {
+export type Part = JsonObject & { type: string };
+export interface ChatMessage {
   role: string;
   parts: Part[];
 }
-interface OutputMessage extends ChatMessage {
+export interface OutputMessage extends ChatMessage {
   finish_reason: string;
 }
 type Item = Record<string, unknown>;
@@ -466,35 +466,46 @@ function definitions(tools: readonly unknown[], ctx: Ctx): JsonObject[] {
 
 /* ---------- the four attributes ---------- */
 
+/*
+ * Each value has a structured builder (the list itself, for the events, which carry it as it is)
+ * and its attribute form (the JSON of that list, for spans): one mapping for both.
+ */
+
 /** `gen_ai.input.messages`: the create() param `input` as semconv ChatMessages, one per item. */
+export function inputMessageList(params: Params, maxContentLength: number): ChatMessage[] | undefined {
+  if (!isObject(params)) return undefined;
+  const ctx = cutRule(maxContentLength);
+  const input = params.input;
+  if (typeof input === 'string') return [{ role: 'user', parts: [textPart(input, ctx)] }];
+  return mapSafe(itemList(input), (item) => itemMessage(item, ctx));
+}
+
 export function inputMessages(params: Params, maxContentLength: number): string | undefined {
-  return encode(() => {
-    if (!isObject(params)) return undefined;
-    const ctx = cutRule(maxContentLength);
-    const input = params.input;
-    if (typeof input === 'string') return [{ role: 'user', parts: [textPart(input, ctx)] }];
-    return mapSafe(itemList(input), (item) => itemMessage(item, ctx));
-  });
+  return encode(() => inputMessageList(params, maxContentLength));
 }
 
 /** `gen_ai.system_instructions`: the create() param `instructions` as a list of parts. */
+export function systemInstructionList(params: Params, maxContentLength: number): Part[] | undefined {
+  if (!isObject(params)) return undefined;
+  const ctx = cutRule(maxContentLength);
+  const instructions = params.instructions;
+  if (typeof instructions === 'string') return [textPart(instructions, ctx)];
+  const messages = mapSafe(itemList(instructions), (item) => itemMessage(item, ctx));
+  return messages.flatMap((m) => m.parts);
+}
+
 export function systemInstructions(params: Params, maxContentLength: number): string | undefined {
-  return encode(() => {
-    if (!isObject(params)) return undefined;
-    const ctx = cutRule(maxContentLength);
-    const instructions = params.instructions;
-    if (typeof instructions === 'string') return [textPart(instructions, ctx)];
-    const messages = mapSafe(itemList(instructions), (item) => itemMessage(item, ctx));
-    return messages.flatMap((m) => m.parts);
-  });
+  return encode(() => systemInstructionList(params, maxContentLength));
 }
 
 /** `gen_ai.tool.definitions`: the create() param `tools`, without credentials. */
+export function toolDefinitionList(params: Params, maxContentLength: number): JsonObject[] | undefined {
+  if (!isObject(params) || !Array.isArray(params.tools)) return undefined;
+  return definitions(params.tools, cutRule(maxContentLength));
+}
+
 export function toolDefinitions(params: Params, maxContentLength: number): string | undefined {
-  return encode(() => {
-    if (!isObject(params) || !Array.isArray(params.tools)) return undefined;
-    return definitions(params.tools, cutRule(maxContentLength));
-  });
+  return encode(() => toolDefinitionList(params, maxContentLength));
 }
 
 /** The finish reason of a Response's one output message, as `finishReasons()` derives it. */
@@ -508,12 +519,14 @@ function finishReasonOf(response: ResponseLike): string {
  * `gen_ai.output.messages`: a Response's `output` as ONE assistant message (a Response is one
  * candidate) holding the parts of every output item in order, with its finish reason.
  */
+export function outputMessageList(response: ResponseLike, maxContentLength: number): OutputMessage[] | undefined {
+  if (!isObject(response) || !Array.isArray(response.output)) return undefined;
+  const ctx = cutRule(maxContentLength);
+  const parts = mapSafe(response.output, (item) => itemMessage(item, ctx)).flatMap((m) => m.parts);
+  if (!parts.length) return undefined;
+  return [{ role: 'assistant', parts, finish_reason: finishReasonOf(response) }];
+}
+
 export function outputMessages(response: ResponseLike, maxContentLength: number): string | undefined {
-  return encode((): OutputMessage[] | undefined => {
-    if (!isObject(response) || !Array.isArray(response.output)) return undefined;
-    const ctx = cutRule(maxContentLength);
-    const parts = mapSafe(response.output, (item) => itemMessage(item, ctx)).flatMap((m) => m.parts);
-    if (!parts.length) return undefined;
-    return [{ role: 'assistant', parts, finish_reason: finishReasonOf(response) }];
-  });
+  return encode(() => outputMessageList(response, maxContentLength));
 }

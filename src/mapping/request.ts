@@ -12,6 +12,7 @@ import {
 import type { Params, ResponseLike } from '../types';
 import {
   ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_TYPE,
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
@@ -19,6 +20,8 @@ import {
   ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
   ATTR_GEN_AI_TOOL_DEFINITIONS,
   ATTR_OPENAI_REQUEST_SERVICE_TIER,
+  GEN_AI_OUTPUT_TYPE_JSON,
+  GEN_AI_OUTPUT_TYPE_TEXT,
 } from '../semconv';
 import { isObject, setIf } from '../util';
 import { contentValue } from './content';
@@ -98,6 +101,7 @@ export const REQUEST_MAP: Readonly<Record<string, RequestMapper>> = Object.freez
 /** The field `prompt.variables` reads the param `prompt` (recorded whole, with its variables). */
 const PROMPT = 'prompt';
 const PROMPT_VARIABLES = 'prompt.variables';
+const TEXT = 'text';
 
 /** Attributes of the request params for the chosen field names, added to `out` (a new object by default). */
 export function requestAttributes(
@@ -112,6 +116,8 @@ export function requestAttributes(
     if (value === undefined) continue;
     if (fields.has(key)) (REQUEST_MAP[key] ?? budContent(key))(value, out, maxContentLength);
     if (key === PROMPT && fields.has(PROMPT_VARIABLES)) REQUEST_MAP[PROMPT_VARIABLES](value, out, maxContentLength);
+    // Not content: the kind of output asked for, whatever the field set.
+    if (key === TEXT) setIf(out, ATTR_GEN_AI_OUTPUT_TYPE, outputType(value));
   }
   return out;
 }
@@ -125,4 +131,15 @@ export function conversationId(params: Params | undefined, response?: ResponseLi
   if (isObject(conversation) && typeof conversation.id === 'string') return conversation.id;
   const fromResponse = response?.conversation?.id;
   return typeof fromResponse === 'string' ? fromResponse : undefined;
+}
+
+/**
+ * `gen_ai.output.type` of the output format the param `text` names (`text.format`): `json` for a
+ * JSON schema or JSON object, `text` for text; undefined when it names none (or another type).
+ */
+export function outputType(text: unknown): string | undefined {
+  const format = isObject(text) ? text.format : undefined;
+  const type = isObject(format) ? format.type : undefined;
+  if (type === 'json_schema' || type === 'json_object') return GEN_AI_OUTPUT_TYPE_JSON;
+  return type === 'text' ? GEN_AI_OUTPUT_TYPE_TEXT : undefined;
 }

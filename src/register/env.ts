@@ -63,7 +63,7 @@ export function parseCapture(name: string, raw: string | undefined): Parsed<Capt
 function parseSystem(raw: string | undefined): Parsed<string> {
   if (raw === undefined) return {};
   if (SYSTEM_NAME.test(raw)) return { value: raw };
-  return { warning: invalid(ENV_SYSTEM, raw, 'a name of letters, digits, ".", "_" or "-" (at most 64)', 'bud') };
+  return { warning: invalid(ENV_SYSTEM, raw, 'a name of letters, digits, ".", "_" or "-" (at most 64)', 'by endpoint: openai, azure.ai.openai or bud') };
 }
 
 function parseTimeout(raw: string | undefined): Parsed<number> {
