@@ -40,6 +40,11 @@
  *                      and after the first delta
  *   tool_call          force the function_call output
  *   hang_headers=MS    any route: wait MS before sending headers
+ *   raw_json=TEXT      any route: HTTP 200 with exactly TEXT as the JSON body (odd bodies: fuzzing)
+ *   raw_sse=TEXT       any route: HTTP 200 `text/event-stream` with exactly TEXT as the body
+ *                      (e.g. only `data: [DONE]`, events without a terminal one)
+ *   raw_headers=JSON   with raw_json / raw_sse: extra response headers (an object of strings)
+ *                      (TEXT and JSON URI-encoded, as every value)
  * K defaults (bare key) to "right after the 2nd delta event" (defaultCutPoint).
  *
  * The same via the model name (for the demo): `fail-<CODE>` (= status=CODE);
@@ -265,6 +270,24 @@ function sendScenarioError(ctx: Ctx): void {
   const headers: Record<string, string> = status === 429 ? { 'retry-after': '0' } : {};
   const body = ctx.scenario.errorBody !== undefined ? { error: ctx.scenario.errorBody } : buildErrorBody(status);
   sendJson(ctx, status, body, headers);
+}
+
+/** raw_json= / raw_sse= scenario: the body exactly as given, with the raw_headers= headers. */
+function sendRaw(ctx: Ctx): void {
+  const { raw_json: json, raw_sse: sse, raw_headers: extra } = ctx.scenario.raw;
+  let headers: Record<string, string> = {};
+  if (typeof extra === 'string') {
+    const parsed = parseJson(extra).value;
+    if (isRecord(parsed)) headers = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+  }
+  const text = typeof sse === 'string' ? sse : String(json);
+  ctx.res.writeHead(200, {
+    ...baseHeaders(ctx),
+    ...headers,
+    'content-type': typeof sse === 'string' ? 'text/event-stream; charset=utf-8' : 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+  });
+  ctx.res.end(text);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -616,6 +639,8 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
   const route = matchRoute(req.method ?? 'GET', ctx.url.pathname);
   if (!route) {
     sendError(ctx, 404, `Unknown route: ${req.method ?? 'GET'} ${ctx.url.pathname}`);
+  } else if (typeof ctx.scenario.raw.raw_json === 'string' || typeof ctx.scenario.raw.raw_sse === 'string') {
+    sendRaw(ctx);
   } else if (ctx.scenario.status !== undefined || ctx.scenario.errorBody !== undefined) {
     sendScenarioError(ctx);
   } else if (!ctx.jsonOk) {

@@ -15,7 +15,7 @@ import { bodyAttributes } from './mapping/response';
 import type { HookInfo, Params, ResponseLike } from './types';
 import type { Logger } from '@opentelemetry/api-logs';
 import { HolderWatch } from './holders';
-import { epochMillis, logger } from './util';
+import { callHook, epochMillis, logger } from './util';
 import type { ResolvedConfig } from './config';
 import type { Instruments } from './metrics';
 import {
@@ -224,9 +224,10 @@ export class Call {
     this.abortSignal = undefined;
     this.abortListener = undefined;
     try {
-      // The stream was read to its end, or its terminal event reached the application (which
-      // ends the call there: see onEvent).
-      const completed = outcome.kind === 'stream-end';
+      // A terminal event reached the application (which ends the call there: see onEvent). A
+      // stream that ended without one (nothing but `[DONE]`, or cut by the server) is not
+      // complete, whatever ended it.
+      const completed = this.terminal;
       const endAt = at ?? (outcome.kind === 'abandoned' ? this.lastSeenAt : performance.now());
       this.end(this.settle(outcome), endAt, completed);
     } catch (err) {
@@ -326,11 +327,7 @@ export class Call {
     }
     span.setAttributes(attributes);
     if (config.responseHook && response && this.setup.hookInfo) {
-      try {
-        config.responseHook(span, response, this.setup.hookInfo);
-      } catch (err) {
-        logger.error('responseHook threw', err);
-      }
+      callHook('responseHook', config.responseHook, span, response, this.setup.hookInfo);
     }
   }
 

@@ -77,6 +77,7 @@ function resolveFields(
 
 function describe(value: unknown): string {
   try {
+    if (typeof value === 'number') return String(value); // Infinity and NaN too (JSON says null)
     return typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
   } catch {
     return typeof value;
@@ -129,9 +130,40 @@ function resolveMaxContentLength(value: unknown, name = 'maxContentLength', fall
   return fallback;
 }
 
-function isPrice(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const p = value as Record<string, unknown>;
+/**
+ * The own enumerable options of `value` as a plain object, each read once (a Proxy or getters
+ * run once here, never again): an option whose getter throws is reported and left out, so it
+ * takes its default, like an invalid value; keys that cannot be listed give `{}`. `what` names
+ * the object in the report (`config`, `config pricing`, ...).
+ */
+export function readOptions(value: object, what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let keys: string[];
+  try {
+    keys = Object.keys(value);
+  } catch (err) {
+    reportOnce(`${what} could not be read (${errorText(err)}); using the defaults`);
+    return out;
+  }
+  for (const key of keys) {
+    try {
+      out[key] = (value as Record<string, unknown>)[key];
+    } catch (err) {
+      reportOnce(`${what}${what === 'config' ? '.' + key : `[${JSON.stringify(key)}]`} could not be read (${errorText(err)}); ignored`);
+    }
+  }
+  return out;
+}
+
+function errorText(err: unknown): string {
+  try {
+    return err instanceof Error ? `${err.name}: ${err.message}` : `threw ${describe(err)}`;
+  } catch {
+    return 'it threw';
+  }
+}
+
+function isPrice(p: Record<string, unknown>): boolean {
   const price = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
   return (
     price(p.input) &&
@@ -149,13 +181,14 @@ function resolvePricing(value: unknown): Readonly<Record<string, ModelPrice>> | 
     return undefined;
   }
   const out: Record<string, ModelPrice> = {};
-  for (const [model, price] of Object.entries(value)) {
-    if (isPrice(price)) {
-      out[model] = Object.freeze({ ...(price as ModelPrice) });
+  for (const [model, given] of Object.entries(readOptions(value, 'config pricing'))) {
+    const price = typeof given === 'object' && given !== null ? readOptions(given, `config pricing[${JSON.stringify(model)}]`) : undefined;
+    if (price && isPrice(price)) {
+      out[model] = Object.freeze({ ...(price as unknown as ModelPrice) });
     } else {
       reportOnce(
         `config pricing[${JSON.stringify(model)}] must be {input, output, cachedInput?, currency?} with ` +
-          `non-negative numbers per million tokens; got ${describe(price)}, ignored`,
+          `non-negative numbers per million tokens; got ${describe(given)}, ignored`,
       );
     }
   }
@@ -208,7 +241,7 @@ function configContentPlacement(value: unknown, fallback: ContentPlacement): Con
 
 /** Turns a user configuration (of any shape) into the settings the instrumentation reads. */
 export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): ResolvedConfig {
-  const raw = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
+  const raw = typeof config === 'object' && config !== null ? readOptions(config, 'config') : {};
   const fromEnv = envContentPlacement('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT') ?? CONTENT_OFF;
   const content = configContentPlacement(raw.captureContent, fromEnv);
   // `captureMessageContent` is the official openai instrumentation's name for the same switch.

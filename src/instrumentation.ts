@@ -19,17 +19,18 @@ import {
   type Attributes,
   type Context,
   type Link,
+  type Span,
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { Call } from './call';
-import { resolveConfig, type ResolvedConfig } from './config';
+import { readOptions, resolveConfig, type ResolvedConfig } from './config';
 import { EventLoggers } from './events';
 import { bounded, contentBudget, withShare, type ContentBudget } from './mapping/content';
 import { conversationId as conversationIdOf, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
-import { CREATE, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
+import { CREATE, EVERY_PARAM, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
 import {
   addConstructionHook,
   PatchRegistry,
@@ -43,8 +44,8 @@ import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_RESPONSE_ID } from './semconv'
 import { StartAttributesCache } from './start-attributes';
 import { instrumentStream, isStreamLike } from './stream-wrapper';
 import { hooklessEnvironment, UnseenOpenAIHint } from './unseen-hint';
-import type { BudResponsesInstrumentationConfig, HookInfo, OpenAIModuleLike, ResponseLike } from './types';
-import { epochMillis, isObject, logger } from './util';
+import type { BudResponsesInstrumentationConfig, HookInfo, OpenAIModuleLike, Params, ResponseLike } from './types';
+import { callHook, epochMillis, isObject, logger } from './util';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The class of the API's no-op meter (what `this.meter` is with no meter provider). */
@@ -186,6 +187,19 @@ function followRequest(request: Promise<unknown>, call: Call, afterHeaders?: () 
   );
 }
 
+/** The methods of a PagePromise through which the application asks for the page (or its Response). */
+const PAGE_CONSUMERS = ['then', 'catch', 'finally', 'withResponse', '_thenUnwrap', 'asResponse', 'parse'] as const;
+
+/** Replaces `promise[name]` (if a function) by a wrapper that first sets `asked.page`. */
+function markConsumption(promise: Record<string, unknown>, name: string, asked: { page: boolean }): void {
+  const method = promise[name];
+  if (typeof method !== 'function') return;
+  promise[name] = function consumed(this: unknown, ...args: unknown[]): unknown {
+    asked.page = true;
+    return (method as AnyFunction).apply(this, args);
+  };
+}
+
 /** Records a parsed body: a Stream gets the stream wrapper, anything else ends the call. */
 function onBody(call: Call, data: unknown): void {
   try {
@@ -295,7 +309,8 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
   }
 
   override setConfig(config: BudResponsesInstrumentationConfig = {}): void {
-    super.setConfig(config);
+    // The base class copies the options with a spread: a getter that throws would escape there.
+    super.setConfig(typeof config === 'object' && config !== null ? readOptions(config, 'config') : {});
     this.resolved = resolveConfig(this.getConfig());
   }
 
@@ -487,12 +502,13 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
    */
   private startCall(spec: OperationSpec, resource: unknown, args: unknown[], parent: Context): { call: Call | undefined; ctx: Context } {
     const config = this.resolved;
-    const { params, streaming, responseId, conversationId } = spec.read(args);
     const eventLogger = this.eventLoggers.get(this.logger);
     const isCreate = spec === CREATE;
-    // The details event reads the params again when the call ends: each param is read once, here.
-    const details = eventLogger && isCreate && config.emitOperationDetails ? { params: params && { ...params } } : undefined;
-    const read = details ? details.params : params;
+    const wantsDetails = eventLogger !== undefined && isCreate && config.emitOperationDetails;
+    // The one read of the arguments (operations.ts, params.ts): never throws, never runs their
+    // getters; a plain copy, which the details event reads again when the call ends.
+    const { params, given, streaming, responseId, conversationId } = spec.read(args, wantsDetails ? EVERY_PARAM : config.inputFields);
+    const details = wantsDetails ? { params } : undefined;
     const model = typeof params?.model === 'string' ? params.model : undefined;
     const start = this.startAttributes.get(spec, config, (resource as ClientLike | undefined)?._client?.baseURL, model, streaming);
 
@@ -504,60 +520,75 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       { kind: SpanKind.CLIENT, attributes: { ...start.span }, links: this.recent.linkTo(responseId), startTime: epochMillis(startedAt) },
       parent,
     );
-    const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
-    const recording = span.isRecording();
-    if (!recording && !this.instruments && !eventLogger) return { call: undefined, ctx };
+    try {
+      const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
+      const recording = span.isRecording();
+      if (!recording && !this.instruments && !eventLogger) return { call: undefined, ctx };
+      const hookInfo: HookInfo | undefined =
+        config.requestHook || config.responseHook
+          ? {
+              operation: spec.operation,
+              responseId: responseId === undefined ? undefined : bounded(responseId),
+              conversationId: conversationId === undefined ? undefined : bounded(conversationId),
+            }
+          : undefined;
+      let conversationKnown = false;
+      // The span's content budget: the request may use REQUEST_SHARE of it, the response the rest.
+      const budget: ContentBudget | undefined = recording ? contentBudget(config.maxContentTotalLength) : undefined;
+      if (budget) {
+        const conversation = params ? conversationIdOf(params) : conversationId ? bounded(conversationId) : undefined;
+        conversationKnown = conversation !== undefined;
+        this.recordRequest(span, params, conversation, responseId, budget);
+        if (config.requestHook && hookInfo) callHook('requestHook', config.requestHook, span, given ?? {}, hookInfo);
+      }
+      const call = new Call({
+        span,
+        recording,
+        hookInfo,
+        startedAt,
+        config,
+        instruments: this.instruments,
+        streaming,
+        metricAttributes: start.metric,
+        plainName: start.plainName,
+        streamingName: start.streamingName,
+        generates: isCreate || spec.operation === 'compact',
+        conversationKnown,
+        contentBudget: budget,
+        onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
+        eventLogger,
+        details,
+      });
+      return { call, ctx };
+    } catch (err) {
+      // A span that was started ends, whatever failed after its start.
+      span.end();
+      throw err;
+    }
+  }
 
-    let conversationKnown = false;
-    // The span's content budget: the request may use REQUEST_SHARE of it, the response the rest.
-    const budget: ContentBudget | undefined = recording ? contentBudget(config.maxContentTotalLength) : undefined;
-    if (budget) {
+  /** The request's attributes on the span; a failure is logged and leaves the span as it is. */
+  private recordRequest(
+    span: Span,
+    params: Params | undefined,
+    conversation: string | undefined,
+    responseId: string | undefined,
+    budget: ContentBudget,
+  ): void {
+    try {
       const attributes: Attributes = {};
-      const conversation = read ? conversationIdOf(read) : conversationId ? bounded(conversationId) : undefined;
-      conversationKnown = conversation !== undefined;
-      if (conversationKnown) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
+      if (conversation !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
       if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = bounded(responseId);
-      if (read) {
+      const config = this.resolved;
+      if (params) {
         withShare(budget, REQUEST_SHARE, (share) =>
-          requestAttributes(read, config.inputFields, config.maxContentLength, attributes, share),
+          requestAttributes(params, config.inputFields, config.maxContentLength, attributes, share),
         );
       }
       span.setAttributes(attributes);
+    } catch (err) {
+      logger.error('could not record the request attributes', err);
     }
-    const hookInfo: HookInfo | undefined =
-      config.requestHook || config.responseHook
-        ? {
-            operation: spec.operation,
-            responseId: responseId === undefined ? undefined : bounded(responseId),
-            conversationId: conversationId === undefined ? undefined : bounded(conversationId),
-          }
-        : undefined;
-    if (config.requestHook && hookInfo && recording) {
-      try {
-        config.requestHook(span, params ?? {}, hookInfo);
-      } catch (err) {
-        logger.error('requestHook threw', err);
-      }
-    }
-    const call = new Call({
-      span,
-      recording,
-      hookInfo,
-      startedAt,
-      config,
-      instruments: this.instruments,
-      streaming,
-      metricAttributes: start.metric,
-      plainName: start.plainName,
-      streamingName: start.streamingName,
-      generates: isCreate || spec.operation === 'compact',
-      conversationKnown,
-      contentBudget: budget,
-      onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
-      eventLogger,
-      details,
-    });
-    return { call, ctx };
   }
 
   private rememberBackground(response: ResponseLike, spanContext: SpanContext): void {
@@ -573,8 +604,14 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     const observed = followRequest(result.responsePromise, call, () => call.finish({ kind: 'response', response: undefined }));
     if (Object.prototype.hasOwnProperty.call(result, 'then')) {
       // openai 7.59+ settles the page through a private twin that reads the request itself: the
-      // application's rejection handlers are attached there, so ours must not be the only one.
-      observed.catch(() => undefined);
+      // application's handlers are attached there, not to `observed`. A failure is handed on as
+      // an unhandled rejection only when the application never asked for the page, as the
+      // request alone would be without us.
+      const asked = { page: false };
+      for (const name of PAGE_CONSUMERS) markConsumption(result, name, asked);
+      observed.catch((error: unknown) => {
+        if (!asked.page) throw error;
+      });
     } else {
       result.responsePromise = observed;
     }

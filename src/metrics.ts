@@ -4,6 +4,7 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { ATTR_BUD_COST_CURRENCY } from './attribute-names';
 import type { Cost } from './internal-types';
+import { amount, usageCounts } from './mapping/numbers';
 import type { ResponseUsage } from './types';
 import {
   ATTR_ERROR_TYPE,
@@ -102,12 +103,19 @@ export class Instruments {
     return sets;
   }
 
+  /** Records a finished call. Only counts and finite non-negative amounts (numbers.ts) reach an instrument. */
   record(m: CallMeasurements): void {
     const sets = this.attributeSets(m.base, m.responseModel, m.failure);
-    this.duration.record(m.durationSeconds, sets.call);
-    if (m.timeToFirstChunkSeconds !== undefined) this.timeToFirstChunk.record(m.timeToFirstChunkSeconds, sets.call);
-    if (typeof m.usage?.input_tokens === 'number') this.tokens.record(m.usage.input_tokens, sets.input);
-    if (typeof m.usage?.output_tokens === 'number') this.tokens.record(m.usage.output_tokens, sets.output);
-    if (m.cost) this.cost.add(m.cost.total, { ...sets.call, [ATTR_BUD_COST_CURRENCY]: m.cost.currency });
+    const duration = amount(m.durationSeconds);
+    if (duration !== undefined) this.duration.record(duration, sets.call);
+    const ttft = amount(m.timeToFirstChunkSeconds);
+    if (ttft !== undefined) this.timeToFirstChunk.record(ttft, sets.call);
+    if (m.usage) {
+      const counts = usageCounts(m.usage);
+      if (counts.input !== undefined) this.tokens.record(counts.input, sets.input);
+      if (counts.output !== undefined) this.tokens.record(counts.output, sets.output);
+    }
+    const cost = amount(m.cost?.total);
+    if (cost !== undefined) this.cost.add(cost, { ...sets.call, [ATTR_BUD_COST_CURRENCY]: m.cost?.currency ?? 'USD' });
   }
 }

@@ -1,17 +1,29 @@
 /*
  * The methods this package traces, where each one lives in an openai module, and how to read
  * its arguments. Feature-checked: a method the installed version lacks is simply not patched.
+ * Arguments are read only through `readParams` (params.ts), only the keys telemetry needs, and
+ * `read` never throws.
  */
+import { readParams } from './params';
 import type { Params } from './types';
 import { isObject } from './util';
 
 /** How a call's arguments are read. */
 export interface CallArguments {
+  /** The body params as plain data (params.ts): the keys the captured fields and the span need. */
   params?: Params;
+  /** The application's own body params object, for the request hook (never read by the package). */
+  given?: Params;
   streaming: boolean;
   responseId?: string;
   conversationId?: string;
 }
+
+/** As `fields` of `read`: every param is read (the details event carries what the span does not). */
+export const EVERY_PARAM: ReadonlySet<string> = new Set();
+
+/** Params read whatever the captured fields: the span's name, always-on attributes (`text`: `gen_ai.output.type`), links. */
+const ALWAYS_READ: ReadonlySet<string> = new Set(['model', 'stream', 'background', 'previous_response_id', 'conversation', 'text']);
 
 export interface OperationSpec {
   /** `bud.inference.operation` (and `gen_ai.operation.name` outside create). */
@@ -24,7 +36,8 @@ export interface OperationSpec {
   optionsIndex: number;
   /** List methods return a PagePromise that must stay async-iterable: the span ends with the first page's headers. */
   list: boolean;
-  read(args: readonly unknown[]): CallArguments;
+  /** `fields`: the captured input fields (config `captureInput`). Never throws. */
+  read(args: readonly unknown[], fields: ReadonlySet<string>): CallArguments;
 }
 
 export interface PatchTarget {
@@ -35,13 +48,16 @@ export interface PatchTarget {
 }
 
 const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const asParams = (value: unknown): Params | undefined => (isObject(value) ? (value as Params) : undefined);
+/** One key of a params object (params.ts), or undefined. */
+const readKey = (value: unknown, key: string): unknown => readParams(value, (k) => k === key)?.[key];
+
+type Reader = (args: readonly unknown[], fields: ReadonlySet<string>) => Omit<CallArguments, 'streaming'> & { streaming?: boolean };
 
 function spec(
   operation: string,
   spanSuffix: string,
   optionsIndex: number,
-  read: (args: readonly unknown[]) => Omit<CallArguments, 'streaming'> & { streaming?: boolean },
+  read: Reader,
   options: { underBaseName?: boolean; list?: boolean } = {},
 ): OperationSpec {
   return {
@@ -50,17 +66,31 @@ function spec(
     optionsIndex,
     underBaseName: options.underBaseName ?? true,
     list: options.list ?? false,
-    read: (args) => {
-      const out = read(args) as CallArguments;
-      out.streaming ??= false;
-      return out;
+    read: (args, fields) => {
+      try {
+        const out = read(args, fields) as CallArguments;
+        out.streaming ??= false;
+        return out;
+      } catch {
+        return { streaming: false }; // nothing could be read (readParams itself never throws)
+      }
     },
   };
 }
 
-export const CREATE = spec('responses', '', 1, (args) => {
-  const params = asParams(args[0]);
-  return { params, streaming: params?.stream === true };
+/** The body params of a create-like call (its first argument): what the span and `fields` need. */
+function body(args: readonly unknown[], fields: ReadonlySet<string>): Pick<CallArguments, 'params' | 'given'> {
+  const given = args[0];
+  if (typeof given !== 'object' || given === null) return {};
+  const every = fields === EVERY_PARAM;
+  const promptVariables = fields.has('prompt.variables');
+  const params = readParams(given, (key) => every || ALWAYS_READ.has(key) || fields.has(key) || (promptVariables && key === 'prompt'));
+  return { params, given: given as Params };
+}
+
+export const CREATE = spec('responses', '', 1, (args, fields) => {
+  const read = body(args, fields);
+  return { ...read, streaming: read.params?.stream === true };
 });
 
 const byResponseId = (operation: string, optionsIndex: number, list = false) =>
@@ -68,13 +98,10 @@ const byResponseId = (operation: string, optionsIndex: number, list = false) =>
 
 const RETRIEVE = spec('retrieve', '.retrieve', 2, (args) => ({
   responseId: asString(args[0]),
-  streaming: asParams(args[1])?.stream === true,
+  streaming: readKey(args[1], 'stream') === true,
 }));
 
-const withBody = (operation: string) =>
-  spec(operation, `.${operation}`, 1, (args) => ({ params: asParams(args[0]) }));
-
-type Reader = (args: readonly unknown[]) => Omit<CallArguments, 'streaming'>;
+const withBody = (operation: string) => spec(operation, `.${operation}`, 1, body);
 
 const conversation = (method: string, optionsIndex: number, read: Reader) =>
   spec(`conversations.${method}`, `conversations.${method}`, optionsIndex, read, { underBaseName: false });
@@ -84,7 +111,7 @@ const item = (method: string, read: Reader, list = false) =>
 
 const conversationFromFirst = (args: readonly unknown[]) => ({ conversationId: asString(args[0]) });
 const conversationFromParams = (args: readonly unknown[]) => ({
-  conversationId: asString(asParams(args[1])?.conversation_id),
+  conversationId: asString(readKey(args[1], 'conversation_id')),
 });
 
 const responsesMethods = (owner: string): PatchTarget[] => [
@@ -102,7 +129,7 @@ const responsesMethods = (owner: string): PatchTarget[] => [
 export const PATCH_TARGETS: readonly PatchTarget[] = Object.freeze([
   ...responsesMethods('Responses'),
   ...responsesMethods('Beta.Responses'),
-  { owner: 'Conversations', method: 'create', spec: conversation('create', 1, (args) => ({ params: asParams(args[0]) })) },
+  { owner: 'Conversations', method: 'create', spec: conversation('create', 1, body) },
   { owner: 'Conversations', method: 'retrieve', spec: conversation('retrieve', 1, conversationFromFirst) },
   { owner: 'Conversations', method: 'update', spec: conversation('update', 2, conversationFromFirst) },
   { owner: 'Conversations', method: 'delete', spec: conversation('delete', 1, conversationFromFirst) },

@@ -64,14 +64,17 @@ export interface HookInfo {
 
 /**
  * Called before the request is sent, with the span, the request params (`{}` for a method that
- * sends none, e.g. retrieve or delete) and what the call is. A throwing hook is caught and logged.
+ * sends none, e.g. retrieve or delete) and what the call is. It may be `async`: a throw or a
+ * rejected promise is caught and logged through `diag`, and the call never waits for the promise.
  */
-export type RequestHookFunction = (span: Span, params: Params, info: HookInfo) => void;
+export type RequestHookFunction = (span: Span, params: Params, info: HookInfo) => unknown;
 /**
  * Called with the span and the final Response (for streams: the terminal event's response), or
- * the body of another method, before the span ends. A throwing hook is caught and logged.
+ * the body of another method, before the span ends (what a promise it returns does later is not
+ * on the span). It may be `async`: a throw or a rejected promise is caught and logged through
+ * `diag`, and the call never waits for the promise.
  */
-export type ResponseHookFunction = (span: Span, response: ResponseLike, info: HookInfo) => void;
+export type ResponseHookFunction = (span: Span, response: ResponseLike, info: HookInfo) => unknown;
 
 export interface BudResponsesInstrumentationConfig extends InstrumentationConfig {
   /** Which create() params to record. Default `true` (the safe fields). */

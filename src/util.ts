@@ -43,3 +43,30 @@ export const logger: Pick<DiagLogger, 'error' | 'warn' | 'info' | 'debug'> = {
   info: (message, ...args) => diag.info(`${PACKAGE_NAME}: ${message}`, ...args),
   debug: (message, ...args) => diag.debug(`${PACKAGE_NAME}: ${message}`, ...args),
 };
+
+/** Logs through `logger.error`, never throwing (an application's diag logger may throw). */
+function reportHookFailure(message: string, err: unknown): void {
+  try {
+    logger.error(message, err);
+  } catch {
+    /* the application's logger failed: nothing more to do */
+  }
+}
+
+/**
+ * Calls a configured hook (`requestHook`, `responseHook`), sync or `async`: a throw, or the
+ * rejection of a promise (any thenable) it returns, is logged through `diag`, never thrown and
+ * never left unhandled, and nothing waits for that promise.
+ */
+export function callHook<A extends unknown[]>(name: string, hook: (...args: A) => unknown, ...args: A): void {
+  try {
+    const result = hook(...args);
+    if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return;
+    const then = (result as { then?: unknown }).then;
+    if (typeof then === 'function') {
+      then.call(result, undefined, (err: unknown) => reportHookFailure(`${name} rejected`, err));
+    }
+  } catch (err) {
+    reportHookFailure(`${name} threw`, err);
+  }
+}

@@ -103,6 +103,39 @@ describe('config', () => {
     sinon.assert.calledOnce(warn);
   });
 
+  it('maxContentLength: Infinity is named in the warning', () => {
+    resolveConfig({ maxContentLength: Infinity });
+    sinon.assert.calledOnce(warn);
+    assert.match(String(warn.firstCall.args[0]), /got Infinity, using 16384/);
+  });
+
+  const throwing = (what: string) => () => {
+    throw new Error(`${what} getter`);
+  };
+  const hostileConfigs: Array<[string, () => object, RegExp]> = [
+    ['an option getter that throws', () => Object.defineProperty({ spanName: 'kept' }, 'captureInput', { get: throwing('captureInput'), enumerable: true }), /config\.captureInput could not be read \(Error: captureInput getter\)/],
+    ['a Proxy whose ownKeys trap throws', () => new Proxy({}, { ownKeys: throwing('ownKeys') }), /config could not be read \(Error: ownKeys getter\); using the defaults/],
+    ['a Proxy whose get trap throws', () => new Proxy({ spanName: 'x' }, { get: throwing('get') }), /config\.spanName could not be read/],
+    ['a pricing map whose getter throws', () => ({ pricing: Object.defineProperty({ good: { input: 1, output: 2 } }, 'bad', { get: throwing('pricing'), enumerable: true }) }), /config pricing\["bad"\] could not be read/],
+    ['a price whose getter throws', () => ({ pricing: { good: { input: 1, output: 2 }, bad: { output: 1, get input(): number { throw new Error('price'); } } } }), /config pricing\["bad"\]\["input"\] could not be read/],
+  ];
+  for (const [what, make, message] of hostileConfigs) {
+    it(`${what}: never escapes the constructor or setConfig, reported, treated as invalid`, () => {
+      let inst: BudResponsesInstrumentation | undefined;
+      assert.doesNotThrow(() => {
+        inst = new BudResponsesInstrumentation({ ...{}, enabled: false } as never);
+        inst.setConfig(make() as never);
+      });
+      assert.doesNotThrow(() => (inst = new BudResponsesInstrumentation(make() as never)));
+      inst?.disable();
+      assert.ok(warn.getCalls().some((c) => message.test(String(c.args[0]))), warn.getCalls().map((c) => c.args[0]).join('\n'));
+      const resolved = resolveConfig(make() as never);
+      assert.deepEqual([...resolved.inputFields], SAFE_INPUT_FIELDS, 'the option takes its default');
+      if (what.includes('pric')) assert.deepEqual(resolved.pricing, { good: { input: 1, output: 2 } }, 'the readable prices stay');
+      if (what.startsWith('an option')) assert.equal(resolved.spanName, 'kept', 'the readable options stay');
+    });
+  }
+
   it('the constructor and setConfig never throw on bad config', () => {
     const bad = { captureInput: 'yes', maxContentLength: -1, pricing: 5, enabled: false } as never;
     const inst = new BudResponsesInstrumentation(bad);

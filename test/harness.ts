@@ -62,6 +62,10 @@ class EndCounter implements SpanProcessor {
   endedTwice(): string[] {
     return [...this.counts].filter(([, e]) => e.ends > 1).map(([id, e]) => `${e.name} (${id}): ${e.ends} end() calls`);
   }
+  /** The instrumentation's spans started since the last reset that were not ended exactly once. */
+  notEndedOnce(): string[] {
+    return [...this.counts].filter(([, e]) => e.ends !== 1).map(([id, e]) => `${e.name} (${id}): ${e.ends} end() calls`);
+  }
   reset(): void {
     this.counts.clear();
   }

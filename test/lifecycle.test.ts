@@ -6,9 +6,7 @@
  * CONTRACT §2, §6, §8.
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
-import * as path from 'node:path';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { ExportResultCode, hrTimeToMilliseconds } from '@opentelemetry/core';
 import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
@@ -29,6 +27,7 @@ import {
   waitFor,
   OPENAI_VERSION,
 } from './harness';
+import { runFixture } from './hostile-helpers';
 
 type Event = { type: string };
 const MAJOR = Number(OPENAI_VERSION.split('.')[0]);
@@ -359,21 +358,7 @@ describe('the caller gets what the layer beneath returned', () => {
 });
 
 describe('unhandled rejections are the application\'s', () => {
-  const script = path.join(__dirname, '..', '..', 'test', 'fixtures', 'lifecycle', 'never-awaited.cjs');
-
-  function run(instrumented: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [script], {
-        env: { ...process.env, GATEWAY_URL: gateway().url, INSTRUMENTED: instrumented ? '1' : '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const run = (instrumented: boolean) => runFixture('lifecycle/never-awaited.cjs', { INSTRUMENTED: instrumented ? '1' : '' });
 
   it('a failing call the application never awaits surfaces as it would without us, and its span ends ERROR', async () => {
     const [bare, traced] = await Promise.all([run(false), run(true)]);

@@ -155,8 +155,8 @@ function expectedErrorType(error: unknown): string {
 function expected(observed: Observed): { code: SpanStatusCode; errorType?: string; completed: boolean } {
   const errorEvent = observed.events.find((e) => e.type === 'error') as { code?: string } | undefined;
   const terminal = [...observed.events].reverse().find((e) => typeof e.type === 'string' && /^response\.(completed|failed|incomplete)$/.test(e.type));
-  // The call ends when a terminal event reaches the application: what comes after it (a dropped
-  // connection, a stop) changes nothing.
+  // The call ends when a terminal event reaches the application (complete exactly then): what
+  // comes after it (a dropped connection, a stop) changes nothing.
   if (terminal) {
     if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed: true };
     if (terminal.type === 'response.failed') return { code: SpanStatusCode.ERROR, errorType: 'server_error', completed: true };
@@ -165,8 +165,8 @@ function expected(observed: Observed): { code: SpanStatusCode; errorType?: strin
   if (observed.error) return { code: SpanStatusCode.ERROR, errorType: expectedErrorType(observed.error), completed: false };
   // A stop keeps the outcome of an error event the application was already shown.
   if (observed.stoppedEarly && !errorEvent) return { code: SpanStatusCode.UNSET, completed: false };
-  if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed: !observed.stoppedEarly };
-  return { code: SpanStatusCode.ERROR, errorType: 'stream_truncated', completed: true };
+  if (errorEvent) return { code: SpanStatusCode.ERROR, errorType: errorEvent.code, completed: false };
+  return { code: SpanStatusCode.ERROR, errorType: 'stream_truncated', completed: false };
 }
 
 describe('stream wrapper properties (fast-check)', () => {

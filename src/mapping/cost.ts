@@ -10,17 +10,22 @@ import {
 } from '../attribute-names';
 import type { Cost } from '../internal-types';
 import type { ModelPrice, ResponseUsage } from '../types';
+import { amount, usageCounts } from './numbers';
 
-/** The cost of a call from its usage, or undefined when usage is missing. */
+/**
+ * The cost of a call from its usage, or undefined when a count it needs is missing or not a
+ * count (numbers.ts: a bad cached count too, since the cached share is then unknown), or when the
+ * price of those counts is not a finite amount.
+ */
 export function computeCost(price: ModelPrice, usage: ResponseUsage | null | undefined): Cost | undefined {
-  if (!usage || typeof usage.input_tokens !== 'number' || typeof usage.output_tokens !== 'number') {
-    return undefined;
-  }
-  const cached = Math.min(usage.input_tokens_details?.cached_tokens ?? 0, usage.input_tokens);
-  const input =
-    ((usage.input_tokens - cached) * price.input + cached * (price.cachedInput ?? price.input)) / 1e6;
-  const output = (usage.output_tokens * price.output) / 1e6;
-  return { input, output, total: input + output, currency: price.currency ?? 'USD' };
+  const counts = usageCounts(usage);
+  if (counts.input === undefined || counts.output === undefined || counts.cachedInvalid) return undefined;
+  const cached = Math.min(counts.cached ?? 0, counts.input);
+  const input = amount(((counts.input - cached) * price.input + cached * (price.cachedInput ?? price.input)) / 1e6);
+  const output = amount((counts.output * price.output) / 1e6);
+  const total = input === undefined || output === undefined ? undefined : amount(input + output);
+  if (total === undefined) return undefined;
+  return { input: input as number, output: output as number, total, currency: price.currency ?? 'USD' };
 }
 
 export function costAttributes(cost: Cost): Attributes {

@@ -4,14 +4,16 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ResponseUsage } from '../types';
 import { bounded } from './content';
+import { amount, count } from './numbers';
 
 /** Headers of the Bud gateway's responses and the attributes they become. */
-export const GATEWAY_HEADERS: Readonly<Record<string, { attribute: string; numeric: boolean }>> = Object.freeze({
+/** `numeric`: recorded as a number, if it is one (numbers.ts: `count` for token counts, else `amount`). */
+export const GATEWAY_HEADERS: Readonly<Record<string, { attribute: string; numeric: boolean; count?: boolean }>> = Object.freeze({
   'x-tensorzero-inference-cost': { attribute: 'bud.gateway.inference_cost', numeric: true },
   'x-tensorzero-model-latency-ms': { attribute: 'bud.gateway.model_latency_ms', numeric: true },
-  'x-tensorzero-input-tokens': { attribute: 'bud.gateway.input_tokens', numeric: true },
-  'x-tensorzero-output-tokens': { attribute: 'bud.gateway.output_tokens', numeric: true },
-  'x-tensorzero-total-tokens': { attribute: 'bud.gateway.total_tokens', numeric: true },
+  'x-tensorzero-input-tokens': { attribute: 'bud.gateway.input_tokens', numeric: true, count: true },
+  'x-tensorzero-output-tokens': { attribute: 'bud.gateway.output_tokens', numeric: true, count: true },
+  'x-tensorzero-total-tokens': { attribute: 'bud.gateway.total_tokens', numeric: true, count: true },
   'x-tensorzero-prompt-id': { attribute: 'bud.gateway.prompt_id', numeric: false },
   'x-tensorzero-prompt-version': { attribute: 'bud.gateway.prompt_version', numeric: false },
   'x-tensorzero-project-id': { attribute: 'bud.gateway.project_id', numeric: false },
@@ -25,8 +27,8 @@ function setHeader(out: Attributes, name: string, raw: string | null | undefined
     out[spec.attribute] = bounded(raw);
     return;
   }
-  const value = Number(raw);
-  if (Number.isFinite(value)) out[spec.attribute] = value;
+  const value = spec.count ? count(Number(raw)) : amount(Number(raw));
+  if (value !== undefined) out[spec.attribute] = value;
 }
 
 /**
@@ -52,7 +54,7 @@ const REPEATS: Readonly<Record<string, keyof ResponseUsage>> = {
 export function addGatewayAttributes(gateway: Attributes, usage: ResponseUsage | null | undefined, out: Attributes): Attributes {
   for (const key in gateway) {
     const field = usage ? REPEATS[key] : undefined;
-    if (field === undefined || gateway[key] !== usage?.[field]) out[key] = gateway[key];
+    if (field === undefined || gateway[key] !== count(usage?.[field])) out[key] = gateway[key];
   }
   return out;
 }

@@ -28,6 +28,7 @@ import { isObject, setIf } from '../util';
 import { bounded, boundedString, contentValue, withShare, type ContentBudget } from './content';
 import { finishReasons } from './finish-reasons';
 import { outputMessages } from './messages';
+import { usageCounts } from './numbers';
 
 /** The text of every `output_text` part of the output, as `response.output_text` would be. */
 export function outputText(response: ResponseLike): string | undefined {
@@ -94,15 +95,15 @@ export function toolCallsValue(response: ResponseLike): string | undefined {
   return undefined;
 }
 
+/** The usage counts that are counts (numbers.ts); any other value is left out, the rest stays. */
 export function usageAttributes(usage: ResponseUsage | null | undefined, out: Attributes = {}): Attributes {
   if (!usage) return out;
-  if (typeof usage.input_tokens === 'number') out[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens;
-  if (typeof usage.output_tokens === 'number') out[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens;
-  if (typeof usage.total_tokens === 'number') out[ATTR_BUD_USAGE_TOTAL_TOKENS] = usage.total_tokens;
-  const cached = usage.input_tokens_details?.cached_tokens;
-  if (typeof cached === 'number') out[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached;
-  const reasoning = usage.output_tokens_details?.reasoning_tokens;
-  if (typeof reasoning === 'number') out[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning;
+  const counts = usageCounts(usage);
+  setIf(out, ATTR_GEN_AI_USAGE_INPUT_TOKENS, counts.input);
+  setIf(out, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, counts.output);
+  setIf(out, ATTR_BUD_USAGE_TOTAL_TOKENS, counts.total);
+  setIf(out, ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, counts.cached);
+  setIf(out, ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, counts.reasoning);
   return out;
 }
 
