@@ -1,0 +1,48 @@
+/*
+ * The README's quick start, run as a user runs it: its code block as a file inside this package
+ * (so that `require('@budecosystem/instrumentation-responses')` resolves to this package by
+ * name), against the embedded gateway. It must print the reply and, since it awaits
+ * `sdk.shutdown()`, export the span before the process ends.
+ */
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { gateway } from './harness';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** The first ```js block after the given heading. */
+function codeBlockAfter(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has a "${heading}" section`);
+  const block = /```js\n([\s\S]*?)```/.exec(markdown.slice(start));
+  assert.ok(block, `a js block under "${heading}"`);
+  return block[1];
+}
+
+describe('README', () => {
+  it('the quick start, as written, prints the reply and exports its span before the script ends', async function () {
+    this.timeout(30_000);
+    const source = codeBlockAfter(readFileSync(path.join(ROOT, 'README.md'), 'utf8'), '## Quick start');
+    const dir = path.join(ROOT, 'build', 'readme');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'quickstart.js');
+    writeFileSync(file, source);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      OPENAI_BASE_URL: `${gateway().url}/v1`,
+      OPENAI_API_KEY: 'local',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+    };
+    delete env.NODE_OPTIONS;
+    const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: dir, env });
+    assert.match(stdout, /^Echo: Say hello/m);
+    // The console exporter's dump of the span (printed by the flush in sdk.shutdown()).
+    assert.match(stdout, /name: '@budecosystem\/instrumentation-responses'/);
+    assert.match(stdout, /name: 'responses'/);
+    assert.match(stdout, /'gen_ai\.request\.model': 'gpt-4\.1-mini'/);
+  });
+});
