@@ -3,11 +3,11 @@
  * against the embedded gateway: one agent with one function tool, so a run is a real tool round
  * trip (a `function_call` answer, then a text answer after the `function_call_output`).
  *
- * What the span must say follows CONTRACT §2/§6: the Agents SDK reads streams its own way (it
+ * What the span must say follows docs/TELEMETRY.md §2/§6: the Agents SDK reads streams its own way (it
  * throws inside its `for await` right after a `response.failed` / `response.incomplete` event, so
  * the stream is closed with `return()` and no further `next()`), and what the application was
  * shown decides the status. The SDK's results (final output, events, thrown errors) must be the
- * same with and without the instrumentation (CONTRACT §8).
+ * same with and without the instrumentation (docs/TELEMETRY.md §8).
  */
 import * as assert from 'node:assert/strict';
 import { SpanStatusCode } from '@opentelemetry/api';

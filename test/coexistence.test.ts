@@ -1,5 +1,5 @@
 /*
- * Beside the instrumentations users actually run (CONTRACT §8, §9), each in a child process
+ * Beside the instrumentations users actually run (docs/TELEMETRY.md §8, §9), each in a child process
  * (they patch globals): getNodeAutoInstrumentations() in both registration orders, the official
  * @opentelemetry/instrumentation-openai alone (both orders, and disabled + enabled again after
  * us), the undici and the http instrumentations alone and together, and none.

@@ -3,7 +3,7 @@
  * plain `for await` does not: right after a terminal event, by an abort while nobody pulls, by an
  * abort before the headers, by dropping the call. And what the application sees stays what it
  * would see without us: the same SDK object from the layer beneath, the same unhandled rejections.
- * CONTRACT §2, §6, §8.
+ * docs/TELEMETRY.md §2, §6, §8.
  */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -274,7 +274,7 @@ function spanNamed(spans: ReceivedSpan[], name: string): ReceivedSpan {
   return span;
 }
 
-/** What the fixture app's plain and streamed calls must have produced (CONTRACT §2-§7). */
+/** What the fixture app's plain and streamed calls must have produced (docs/TELEMETRY.md §2-§7). */
 function assertContractTelemetry(receiver: OtlpReceiver, service: string, run: RunResult): void {
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /^app done$/m);

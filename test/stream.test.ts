@@ -1,6 +1,6 @@
 /*
  * Streaming: every exit of a stream ends the span exactly once with the right status
- * (CONTRACT §6), the SDK's Stream / APIPromise / ResponseStream keep working, and the
+ * (docs/TELEMETRY.md §6), the SDK's Stream / APIPromise / ResponseStream keep working, and the
  * application receives exactly what it would uninstrumented.
  */
 import * as assert from 'node:assert/strict';

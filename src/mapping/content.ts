@@ -1,5 +1,5 @@
 /*
- * The one routine that turns captured content into attribute values (CONTRACT §4, §5, §8), used
+ * The one routine that turns captured content into attribute values (docs/TELEMETRY.md §4, §5, §8), used
  * by every content path, `bud.*` and `gen_ai.*` alike:
  * - every string of content is cut to the limit BEFORE encoding (never inside a surrogate pair),
  *   so a JSON value stays valid JSON;
