@@ -1,15 +1,18 @@
 /*
  * The README's quick start, run as a user runs it: its code block as a file inside this package
  * (so that `require('@budecosystem/instrumentation-responses')` resolves to this package by
- * name), against the embedded gateway. It must print the reply and, since it awaits
- * `sdk.shutdown()`, export the span before the process ends.
+ * name), against the embedded gateway, exporting over OTLP (the Node SDK's default, batched) to a
+ * local receiver. It must print the reply and, since it awaits `sdk.shutdown()`, have exported
+ * its span when the process ends.
  */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { OtlpReceiver } from './fixtures/register/otlp-receiver';
 import { gateway } from './harness';
+import { PACKAGE_NAME } from '../src/version';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -23,8 +26,12 @@ function codeBlockAfter(markdown: string, heading: string): string {
 }
 
 describe('README', () => {
+  let receiver: OtlpReceiver | undefined;
+  after(() => receiver?.close());
+
   it('the quick start, as written, prints the reply and exports its span before the script ends', async function () {
     this.timeout(30_000);
+    receiver = await OtlpReceiver.start();
     const source = codeBlockAfter(readFileSync(path.join(ROOT, 'README.md'), 'utf8'), '## Quick start');
     const dir = path.join(ROOT, 'build', 'readme');
     mkdirSync(dir, { recursive: true });
@@ -34,15 +41,21 @@ describe('README', () => {
       ...process.env,
       OPENAI_BASE_URL: `${gateway().url}/v1`,
       OPENAI_API_KEY: 'local',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
     };
+    delete env.OTEL_TRACES_EXPORTER;
+    delete env.OTEL_SERVICE_NAME;
     delete env.NODE_OPTIONS;
     const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: dir, env });
     assert.match(stdout, /^Echo: Say hello/m);
-    // The console exporter's dump of the span (printed by the flush in sdk.shutdown()).
-    assert.match(stdout, /name: '@budecosystem\/instrumentation-responses'/);
-    assert.match(stdout, /name: 'responses'/);
-    assert.match(stdout, /'gen_ai\.request\.model': 'gpt-4\.1-mini'/);
+    // Exported by the flush in sdk.shutdown(): the batch would otherwise still be waiting.
+    const spans = receiver.spans('my-app').filter((span) => span.scope === PACKAGE_NAME);
+    assert.deepEqual(
+      spans.map((span) => [span.name, span.attributes['gen_ai.request.model']]),
+      [['responses', 'gpt-4.1-mini']],
+    );
   });
 });
