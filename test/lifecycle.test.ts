@@ -103,7 +103,7 @@ describe('a stop right after the terminal event keeps what the application was s
   });
 
   it('break right after an SSE error event (openai 5-6 yield it): ERROR with its code', async function () {
-    // openai 4 and 7 throw the error event instead of yielding it (OPENAI-NOTES): covered in stream.test.ts.
+    // openai 4 and 7 throw the error event instead of yielding it: covered in stream.test.ts.
     if (MAJOR !== 5 && MAJOR !== 6) this.skip();
     const stream = await client().responses.create({ model: 'm', input: 'hi', stream: true }, scenario('error_event'));
     const seen = await readUntil(stream, (e) => e.type === 'error');

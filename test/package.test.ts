@@ -10,6 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { checkoutFiles, isCheckout } from './checkout';
 
 const ROOT = path.resolve(__dirname, '../..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -59,16 +60,6 @@ describe('the packed package', () => {
 
 const run = promisify(execFile);
 
-/** The files of the working tree a fresh clone would have, plus uncommitted ones (never build/). */
-async function checkoutFiles(): Promise<string[]> {
-  const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: ROOT,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const { stdout: deleted } = await run('git', ['ls-files', '-z', '--deleted'], { cwd: ROOT });
-  const gone = new Set(deleted.split('\0'));
-  return stdout.split('\0').filter((f) => f !== '' && !gone.has(f) && !f.startsWith('build/'));
-}
 
 /** `npm install` of a tarball, from the npm cache only when it has everything (`npm ci` filled it). */
 async function installOffline(tarball: string, cwd: string): Promise<void> {
@@ -87,10 +78,13 @@ describe('a checkout with no build/, packed and installed into an empty applicat
   let app: string;
 
   before(async function () {
+    // A matrix cell is a copy, not a checkout; packing does not depend on its openai version.
+    if (!isCheckout()) this.skip();
     this.timeout(180_000);
     work = mkdtempSync(path.join(tmpdir(), 'bud-pack-'));
     const checkout = path.join(work, 'checkout');
-    for (const file of await checkoutFiles()) {
+    // What a fresh clone has, plus uncommitted files; never build/ (ignored), which prepack makes.
+    for (const file of checkoutFiles()) {
       mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true });
       copyFileSync(path.join(ROOT, file), path.join(checkout, file));
     }
