@@ -1,5 +1,5 @@
 /*
- * The paired in-process measurement (issue 14). One process per SDK configuration holds every
+ * The paired in-process measurement (bench/README.md). One process per SDK configuration holds every
  * variant around the same unpatched `Responses.prototype.create` of openai 6 (the newest major
  * the official instrumentation supports):
  *

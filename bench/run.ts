@@ -1,5 +1,5 @@
 /*
- * `npm run bench`: the overhead benchmark (issues 6 and 14). Installs the openai 6 side into
+ * `npm run bench`: the overhead benchmark (bench/README.md). Installs the openai 6 side into
  * bench/.work when missing, starts the embedded gateway, then runs three phases: the paired
  * in-process measurement (one process per SDK configuration holding bare, floor, ours and the
  * official instrumentation around the same unpatched `create`), the cross-process comparison
@@ -157,7 +157,7 @@ function writeResults(report: Report): string {
   const complete = !report.config.quick && report.config.phases.length === PHASES.length;
   const file = complete ? RESULTS_FILE : path.join(BENCH_DIR, 'results.local.json');
   const json = {
-    benchmark: '@budecosystem/instrumentation-responses overhead (issues 6 and 14)',
+    benchmark: '@budecosystem/instrumentation-responses overhead',
     date: new Date().toISOString(),
     machine: machine(),
     package: { name: '@budecosystem/instrumentation-responses', version: ownVersion(), source: sourceInfo() },

@@ -1,5 +1,5 @@
 /*
- * The targets of issue 14, evaluated on the figures of a run. They are benchmark figures, never
+ * The overhead targets (bench/README.md, "Targets"), evaluated on the figures of a run. They are benchmark figures, never
  * assertions: `npm run bench` prints them and exits 0 whatever they say. A target is met when its
  * point estimate is; when the 95% interval reaches across the limit the line says so (within
  * noise of the limit).

@@ -1,7 +1,7 @@
 /*
  * The configuration: its public type, and its resolution into the settings the hot path reads.
- * Invalid values are reported once through `diag` and replaced by the default: configuration
- * never throws into the application.
+ * Invalid values are reported once through `diag` (when the application's logger is in place:
+ * see problems.ts) and replaced by the default: configuration never throws into the application.
  */
 import { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from './mapping/fields';
 import type {
@@ -12,7 +12,8 @@ import type {
   ResponseHookFunction,
   SemconvMode,
 } from './types';
-import { logger, parseBooleanWord } from './util';
+import { reportOnce, resetReportedProblems } from './problems';
+import { parseBooleanWord } from './util';
 
 /** The settings the instrumentation reads on every call, computed once per configuration. */
 export interface ResolvedConfig {
@@ -38,15 +39,6 @@ export interface ResolvedConfig {
 export const DEFAULT_MAX_CONTENT_LENGTH = 16384;
 export const DEFAULT_MAX_CONTENT_TOTAL_LENGTH = 131072;
 const SEMCONV_OPT_IN = 'gen_ai_latest_experimental';
-
-const reported = new Set<string>();
-
-/** Reports a configuration problem once per distinct message. */
-function reportOnce(message: string): void {
-  if (reported.has(message)) return;
-  reported.add(message);
-  logger.warn(message);
-}
 
 function envFlag(name: string): boolean | undefined {
   const raw = process.env[name];
@@ -287,5 +279,5 @@ export function resolveConfig(config: BudResponsesInstrumentationConfig = {}): R
 
 /** For tests: forget which problems were reported, so the next one is reported again. */
 export function resetReportedConfigProblems(): void {
-  reported.clear();
+  resetReportedProblems();
 }

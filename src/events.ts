@@ -1,5 +1,5 @@
 /*
- * The GenAI events (CONTRACT §10) through the Logs API: which logger records go to (none when
+ * The GenAI events (docs/TELEMETRY.md §10) through the Logs API: which logger records go to (none when
  * only an API no-op is there, so nothing is built), and `emitCallEvents`, which `Call` calls
  * once, where the call ends. The records themselves are built in mapping/events.ts.
  */

@@ -19,9 +19,11 @@ import {
   type Attributes,
   type Context,
   type Link,
+  type MeterProvider,
   type Span,
   type SpanContext,
   type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { Call } from './call';
@@ -39,6 +41,7 @@ import {
   type AnyFunction,
   type WrapperState,
 } from './patching';
+import { deliverPendingProblems, reportOnce } from './problems';
 import { inTracedCall, markCall, prepareRequestWrapper } from './propagation';
 import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_RESPONSE_ID } from './semconv';
 import { StartAttributesCache } from './start-attributes';
@@ -73,6 +76,17 @@ const REQUEST_SHARE = 0.75;
 
 /** The openai versions with a Responses API that this package hooks. */
 export const SUPPORTED_OPENAI_VERSIONS = '>=4.87.0 <8';
+/** Every openai version outside SUPPORTED_OPENAI_VERSIONS: reported when loaded, never patched. */
+export const UNSUPPORTED_OPENAI_VERSIONS: readonly string[] = Object.freeze(['<4.87.0', '>=8']);
+
+/** The warning for an openai copy the module hooks saw but do not patch. */
+export function unsupportedOpenAIMessage(version: string | undefined): string {
+  return (
+    `openai ${version ?? '(unknown version)'} is outside the supported range ${SUPPORTED_OPENAI_VERSIONS}: ` +
+    'it is not instrumented, its calls make no spans or metrics. Use an openai in that range, or a release ' +
+    'of this package that supports that version.'
+  );
+}
 
 /** The parts of the SDK's APIPromise the instrumentation uses; detected by shape. */
 interface APIPromiseLike {
@@ -312,6 +326,19 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     // The base class copies the options with a spread: a getter that throws would escape there.
     super.setConfig(typeof config === 'object' && config !== null ? readOptions(config, 'config') : {});
     this.resolved = resolveConfig(this.getConfig());
+    deliverPendingProblems();
+  }
+
+  // The Node SDK hands its providers over in start(), after its constructor installed the diag
+  // logger that OTEL_LOG_LEVEL asks for: problems found before that are logged then.
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    deliverPendingProblems();
+  }
+
+  override setMeterProvider(meterProvider: MeterProvider): void {
+    super.setMeterProvider(meterProvider);
+    deliverPendingProblems();
   }
 
   override setLoggerProvider(loggerProvider: Parameters<InstrumentationBase['setLoggerProvider']>[0]): void {
@@ -341,6 +368,11 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
         },
         (moduleExports: unknown) => this.unpatch(moduleExports),
       ),
+      // Never patches: says why a copy outside the range makes no spans (openai 8 on release day).
+      new InstrumentationNodeModuleDefinition('openai', [...UNSUPPORTED_OPENAI_VERSIONS], (moduleExports: unknown, version?: string) => {
+        reportOnce(unsupportedOpenAIMessage(version));
+        return moduleExports;
+      }),
     ];
   }
 
@@ -380,6 +412,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
     for (const target of this.manualTargets ?? []) this.patch(target);
     if (this.patches) queueMicrotask(this.retake);
     this.hint?.start();
+    deliverPendingProblems();
   }
 
   override disable(): void {
@@ -394,6 +427,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
    * instrumentations are left in the chain.
    */
   private patch<T>(moduleExports: T): T {
+    deliverPendingProblems();
     try {
       const targets = presentTargets(moduleExports);
       if (targets.length === 0) this._diag.debug('openai module has no Responses class; not patched');

@@ -1,5 +1,5 @@
 /*
- * The metric instruments of CONTRACT.md §7 and the one function that records a finished call.
+ * The metric instruments of docs/TELEMETRY.md §7 and the one function that records a finished call.
  */
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { ATTR_BUD_COST_CURRENCY } from './attribute-names';

@@ -1,5 +1,5 @@
 /*
- * The one path by which the package reads a call's arguments for telemetry (CONTRACT §8). The
+ * The one path by which the package reads a call's arguments for telemetry (docs/TELEMETRY.md §8). The
  * application's objects may be Proxies, carry getters or a `toJSON`, or throw on any access; the
  * SDK reads them (and gives its own error) whatever we do. So this reads without running any of
  * the application's code where it can: a property's value is taken from its descriptor (a getter

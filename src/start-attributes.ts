@@ -1,6 +1,6 @@
 /*
  * What a span starts with: its names and the attributes that do not depend on the response (the
- * always-on ones of CONTRACT §3, and the request model where it is recorded), plus the
+ * always-on ones of docs/TELEMETRY.md §3, and the request model where it is recorded), plus the
  * attributes of every metric point. They depend only on the operation, the client's base URL,
  * the request model and streaming, so they are built once per such combination and configuration
  * and shared (frozen) by every call that has it.

@@ -3,11 +3,11 @@
  * against the embedded gateway: one agent with one function tool, so a run is a real tool round
  * trip (a `function_call` answer, then a text answer after the `function_call_output`).
  *
- * What the span must say follows CONTRACT §2/§6: the Agents SDK reads streams its own way (it
+ * What the span must say follows docs/TELEMETRY.md §2/§6: the Agents SDK reads streams its own way (it
  * throws inside its `for await` right after a `response.failed` / `response.incomplete` event, so
  * the stream is closed with `return()` and no further `next()`), and what the application was
  * shown decides the status. The SDK's results (final output, events, thrown errors) must be the
- * same with and without the instrumentation (CONTRACT §8).
+ * same with and without the instrumentation (docs/TELEMETRY.md §8).
  */
 import * as assert from 'node:assert/strict';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -15,6 +15,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { z } from 'zod';
 import type * as AgentsModule from '@openai/agents';
 import { client, gateway, instrumentedSpans, waitFor } from './harness';
+import { capturingConsole } from './console-capture';
 import { countInputTokens, FUNCTION_ARGUMENTS, type JsonRecord } from '../gateway/server';
 import { assertChildOf, offThenOn, skipUnlessOpenAI7, underParent, type Outcome } from './library-helpers';
 
@@ -220,7 +221,9 @@ describe('with @openai/agents (Agents SDK 0.20, Responses model)', function () {
 
     it('an abort mid-stream: the request is closed, the span ends UNSET, stream not completed', async () => {
       const model = 'scenario:delay=50,deltas=20';
-      const { off, on } = await offThenOn(() => streamedRun(model, true));
+      // Reading finalOutput of a cancelled run makes the SDK warn, once per run (off and on).
+      const { result: { off, on }, lines } = await capturingConsole(['warn'], () => offThenOn(() => streamedRun(model, true)));
+      assert.deepEqual(lines, ['Accessed finalOutput before agent run is completed.', 'Accessed finalOutput before agent run is completed.']);
       assert.ok(on.ok && on.value.cancelled, 'the run reports itself cancelled');
       assert.deepEqual(on, off, 'the same result with and without the instrumentation');
       await waitFor(() => gateway().streamStats.length === 1 && gateway().streamStats[0].closedByClient, 3000, 'the close');

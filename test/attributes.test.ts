@@ -34,7 +34,7 @@ const fullParams = {
   text: { format: { type: 'text' } },
 };
 
-describe('attributes: request map (CONTRACT §4)', () => {
+describe('attributes: request map (docs/TELEMETRY.md §4)', () => {
   it('maps every SAFE param to its attribute', () => {
     const a = requestAttributes(fullParams, new Set(SAFE_INPUT_FIELDS), 100);
     assert.deepEqual(a, {
@@ -97,7 +97,7 @@ describe('attributes: request map (CONTRACT §4)', () => {
   });
 });
 
-describe('attributes: conversation id (CONTRACT §3)', () => {
+describe('attributes: conversation id (docs/TELEMETRY.md §3)', () => {
   it('prefers previous_response_id, then the conversation param, then the response', () => {
     assert.equal(conversationId({ previous_response_id: 'resp_a', conversation: 'conv_b' }), 'resp_a');
     assert.equal(conversationId({ conversation: 'conv_b' }), 'conv_b');
@@ -131,7 +131,7 @@ const response = {
   incomplete_details: null,
 };
 
-describe('attributes: response map (CONTRACT §5)', () => {
+describe('attributes: response map (docs/TELEMETRY.md §5)', () => {
   it('maps every SAFE field', () => {
     const a = responseAttributes(response, new Set(SAFE_OUTPUT_FIELDS), 100);
     assert.deepEqual(a, {

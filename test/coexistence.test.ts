@@ -1,5 +1,5 @@
 /*
- * Beside the instrumentations users actually run (CONTRACT §8, §9), each in a child process
+ * Beside the instrumentations users actually run (docs/TELEMETRY.md §8, §9), each in a child process
  * (they patch globals): getNodeAutoInstrumentations() in both registration orders, the official
  * @opentelemetry/instrumentation-openai alone (both orders, and disabled + enabled again after
  * us), the undici and the http instrumentations alone and together, and none.
@@ -197,7 +197,7 @@ describe('beside other instrumentations (child processes)', function () {
 });
 
 /*
- * Exactly one traceparent whatever the HTTP setup (CONTRACT §8): each HTTP setup x {the HTTP
+ * Exactly one traceparent whatever the HTTP setup (docs/TELEMETRY.md §8): each HTTP setup x {the HTTP
  * instrumentations trace these requests, or an ignore hook skips them} x {no foreign subscriber,
  * the application's own `undici:request:create` subscriber}. (The default x no subscriber cells
  * are the tests above.) The traceparent names the HTTP span when the instrumentation of the

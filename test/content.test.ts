@@ -2,7 +2,7 @@
  * Every path that records content goes through the one scrubber (src/content.ts): with content
  * capture on, credentials (an MCP tool's `authorization`, header maps, API keys) reach no
  * attribute, and truncation keeps surrogate pairs whole and JSON valid, on `bud.*` and `gen_ai.*`
- * alike (CONTRACT §4, §5, §8).
+ * alike (docs/TELEMETRY.md §4, §5, §8).
  */
 import * as assert from 'node:assert/strict';
 import type { AttributeValue } from '@opentelemetry/api';

@@ -1,5 +1,5 @@
 /*
- * disable() and enable() act on every patched copy of openai (CONTRACT §9): the CommonJS and the
+ * disable() and enable() act on every patched copy of openai (docs/TELEMETRY.md §9): the CommonJS and the
  * ESM build loaded in one process (child process: it registers the ESM loader hook).
  */
 import * as assert from 'node:assert/strict';

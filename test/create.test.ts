@@ -1,6 +1,6 @@
 /*
  * Non-streaming responses.create(), parse() and the APIPromise surface, driven through the real
- * openai client over HTTP against the embedded gateway (CONTRACT §2-§5, §7, §8).
+ * openai client over HTTP against the embedded gateway (docs/TELEMETRY.md §2-§5, §7, §8).
  */
 import * as assert from 'node:assert/strict';
 import * as diagnostics from 'node:diagnostics_channel';

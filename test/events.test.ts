@@ -1,5 +1,5 @@
 /*
- * The GenAI events of semconv v1.41.1 (CONTRACT §10) through the Logs API, with the real
+ * The GenAI events of semconv v1.41.1 (docs/TELEMETRY.md §10) through the Logs API, with the real
  * `@opentelemetry/sdk-logs` and its in-memory exporter: `gen_ai.client.operation.exception` for
  * every failure kind, streaming or not, and the opt-in `gen_ai.client.inference.operation.details`
  * with and without content (its messages validated against the vendored v1.41.1 schemas).

@@ -6,7 +6,7 @@
  * Each case runs without the package and with it; the application must observe the same (result
  * or error class and message, unhandled rejections), every span started must end exactly once,
  * and no span attribute or metric may carry a usage count that is not a count or an amount
- * that is NaN, Infinity or negative (CONTRACT §8). A child-process part compares exit codes.
+ * that is NaN, Infinity or negative (docs/TELEMETRY.md §8). A child-process part compares exit codes.
  *
  * Short by default (part of `npm test`); FUZZ_RUNS=<n> runs n cases in process (and n/20,
  * at least 2, child-process cases), e.g. `FUZZ_RUNS=2000 npx mocha build/test/fuzz.test.js`.
@@ -272,7 +272,7 @@ function errorOf(e: unknown): { class: string; message: string } {
 const TOKEN_ATTRIBUTE = /tokens$/;
 const AMOUNT_ATTRIBUTE = /(^bud\.inference\.cost\.(input|output|total)$)|(^bud\.gateway\.(inference_cost|model_latency_ms)$)|ttft_ms$|time_to_first_chunk$/;
 
-/** CONTRACT §8: counts are counts, amounts finite and non-negative, on spans and metrics. */
+/** docs/TELEMETRY.md §8: counts are counts, amounts finite and non-negative, on spans and metrics. */
 function assertNumbers(spans: ReadableSpan[]): void {
   for (const span of spans) {
     for (const [key, value] of Object.entries(span.attributes)) {

@@ -1,5 +1,5 @@
 /*
- * Hostile input never hurts the application or the telemetry (issue 19, CONTRACT §6, §8): hooks
+ * Hostile input never hurts the application or the telemetry (docs/TELEMETRY.md §6, §8): hooks
  * that throw or reject, params whose Proxy traps, getters or `toJSON` throw, usage numbers that
  * are not counts, streams with no terminal event, and never-awaited failures of every traced
  * method. Each case runs against the embedded gateway with the real client, with and without
@@ -51,7 +51,7 @@ async function unhandledDuring(fn: () => Promise<void>): Promise<unknown[]> {
   return seen;
 }
 
-describe('hooks, sync or async, never hurt the call (CONTRACT §8)', () => {
+describe('hooks, sync or async, never hurt the call (docs/TELEMETRY.md §8)', () => {
   afterEach(() => instrumentation.setConfig({}));
 
   const failing: Array<[string, () => unknown]> = [
@@ -138,7 +138,7 @@ const SECOND_READ_THROWS: Array<[string, () => unknown]> = [
   }],
 ];
 
-describe('params that throw when read leave the call as without the package (CONTRACT §8)', () => {
+describe('params that throw when read leave the call as without the package (docs/TELEMETRY.md §8)', () => {
   afterEach(() => instrumentation.setConfig({}));
 
   for (const captureContent of [false, true]) {
@@ -154,7 +154,7 @@ describe('params that throw when read leave the call as without the package (CON
           assert.equal(span.status.code, SpanStatusCode.OK);
         } else {
           assert.equal(span.status.code, SpanStatusCode.ERROR, 'the SDK error fails the span');
-          // A plain Error has no class name of its own: `_OTHER` (CONTRACT §3).
+          // A plain Error has no class name of its own: `_OTHER` (docs/TELEMETRY.md §3).
           assert.equal(span.attributes['error.type'], off.error.class === 'Error' ? '_OTHER' : off.error.class);
         }
       });
@@ -211,7 +211,7 @@ describe('params that throw when read leave the call as without the package (CON
   });
 });
 
-describe('usage numbers are recorded and priced only when they are counts (CONTRACT §8)', () => {
+describe('usage numbers are recorded and priced only when they are counts (docs/TELEMETRY.md §8)', () => {
   afterEach(() => instrumentation.setConfig({}));
 
   /** Every point of the token histogram, the cost counter and the duration histogram of `model`. */
@@ -340,7 +340,7 @@ describe('usage numbers are recorded and priced only when they are counts (CONTR
   });
 });
 
-describe('stream_completed is true only when a terminal event reached the application (CONTRACT §6)', () => {
+describe('stream_completed is true only when a terminal event reached the application (docs/TELEMETRY.md §6)', () => {
   async function consume(stream: AsyncIterable<unknown>): Promise<number> {
     let n = 0;
     for await (const _e of stream) n++;

@@ -3,7 +3,7 @@
  * embedded gateway: invoke, stream, a stream aborted mid-way, withStructuredOutput.
  *
  * LangChain reads a stream by racing `next()` against the AbortSignal; on abort it throws its
- * AbortError and never calls `return()` on the SDK stream. CONTRACT §6: the span ends when the
+ * AbortError and never calls `return()` on the SDK stream. docs/TELEMETRY.md §6: the span ends when the
  * signal fires (UNSET, the user's choice), not when the stream is garbage-collected. The tests keep
  * a reference to everything LangChain handed out, so only the abort itself can end the span.
  */

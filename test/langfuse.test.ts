@@ -1,7 +1,7 @@
 /*
  * Beside Langfuse's `observeOpenAI` client wrapper (@langfuse/openai 5.11), in this process:
  * Langfuse's tracer provider is pointed at the harness's in-memory one, so its generation spans
- * and ours land in the same exporter. CONTRACT §9: the other vendor's wrapper stays in the
+ * and ours land in the same exporter. docs/TELEMETRY.md §9: the other vendor's wrapper stays in the
  * chain; its generation spans are the same with and without this package, ours still appear,
  * and the application sees the same results.
  */

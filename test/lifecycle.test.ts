@@ -3,7 +3,7 @@
  * plain `for await` does not: right after a terminal event, by an abort while nobody pulls, by an
  * abort before the headers, by dropping the call. And what the application sees stays what it
  * would see without us: the same SDK object from the layer beneath, the same unhandled rejections.
- * CONTRACT §2, §6, §8.
+ * docs/TELEMETRY.md §2, §6, §8.
  */
 import * as assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
@@ -104,7 +104,7 @@ describe('a stop right after the terminal event keeps what the application was s
   });
 
   it('break right after an SSE error event (openai 5-6 yield it): ERROR with its code', async function () {
-    // openai 4 and 7 throw the error event instead of yielding it (OPENAI-NOTES): covered in stream.test.ts.
+    // openai 4 and 7 throw the error event instead of yielding it: covered in stream.test.ts.
     if (MAJOR !== 5 && MAJOR !== 6) this.skip();
     const stream = await client().responses.create({ model: 'm', input: 'hi', stream: true }, scenario('error_event'));
     const seen = await readUntil(stream, (e) => e.type === 'error');

@@ -1,5 +1,5 @@
 /*
- * The rest of the Responses surface (CONTRACT §1-§3): retrieve, cancel, delete, compact,
+ * The rest of the Responses surface (docs/TELEMETRY.md §1-§3): retrieve, cancel, delete, compact,
  * inputItems.list, inputTokens.count, conversations.*, beta.responses; background links;
  * resumed streams; the Bud gateway's response headers.
  */

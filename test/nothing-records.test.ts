@@ -1,8 +1,8 @@
 /*
  * When nothing records (no tracer provider: the API's no-op tracer; no meter provider), a call
- * costs next to nothing (issue 14): no span is started and no call is followed. What the contract
- * still asks for holds: a caller's trace context reaches the gateway in one `traceparent`
- * (CONTRACT §8), the application gets what it gets without us, and a provider registered later
+ * costs next to nothing: no span is started and no call is followed. What docs/TELEMETRY.md
+ * still promises holds: a caller's trace context reaches the gateway in one `traceparent`
+ * (docs/TELEMETRY.md §8), the application gets what it gets without us, and a provider registered later
  * is used from the next call on.
  */
 import * as assert from 'node:assert/strict';

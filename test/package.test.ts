@@ -1,12 +1,16 @@
 /*
  * What `npm pack` puts in the published package: the license, and every source map a compiled
- * file points to, with the TypeScript sources that map names (no dangling reference).
+ * file points to, with the TypeScript sources that map names (no dangling reference). And that a
+ * checkout with no build/ packs the compiled entry points (prepack), and that the tarball,
+ * installed into an empty application, loads from CommonJS and ESM.
  */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { checkoutFiles, isCheckout } from './checkout';
 
 const ROOT = path.resolve(__dirname, '../..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -51,5 +55,83 @@ describe('the packed package', () => {
       }
     }
     assert.ok(maps > 0, 'the compiled files have source maps (tsconfig sourceMap)');
+  });
+});
+
+const run = promisify(execFile);
+
+
+/** `npm install` of a tarball, from the npm cache only when it has everything (`npm ci` filled it). */
+async function installOffline(tarball: string, cwd: string): Promise<void> {
+  const args = ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball];
+  try {
+    await run(NPM, [...args, '--offline'], { cwd });
+  } catch (error) {
+    if (!/ENOTCACHED/.test(String((error as { stderr?: unknown }).stderr))) throw error;
+    await run(NPM, [...args, '--prefer-offline'], { cwd });
+  }
+}
+
+describe('a checkout with no build/, packed and installed into an empty application', () => {
+  let work: string;
+  let packed: Set<string>;
+  let app: string;
+
+  before(async function () {
+    // A matrix cell is a copy, not a checkout; packing does not depend on its openai version.
+    if (!isCheckout()) this.skip();
+    this.timeout(180_000);
+    work = mkdtempSync(path.join(tmpdir(), 'bud-pack-'));
+    const checkout = path.join(work, 'checkout');
+    // What a fresh clone has, plus uncommitted files; never build/ (ignored), which prepack makes.
+    for (const file of checkoutFiles()) {
+      mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true });
+      copyFileSync(path.join(ROOT, file), path.join(checkout, file));
+    }
+    // The dev dependencies prepack compiles with, as `npm ci` would have installed them.
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'), 'dir');
+    const { stdout } = await run(NPM, ['pack', '--json', '--pack-destination', work], { cwd: checkout, maxBuffer: 16 * 1024 * 1024 });
+    const [result] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    packed = new Set(result.files.map((f) => f.path));
+    app = path.join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+    await installOffline(path.join(work, result.filename), app);
+  });
+
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the tarball holds every file package.json points to (main, types, exports)', () => {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      main: string;
+      types: string;
+      exports: Record<string, string | Record<string, string>>;
+    };
+    const targets = [manifest.main, manifest.types];
+    for (const entry of Object.values(manifest.exports)) targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
+    for (const target of targets) assert.ok(packed.has(path.posix.normalize(target)), `${target} is in the tarball`);
+  });
+
+  it('both entry points load in the application, from CommonJS and from ESM', async function () {
+    this.timeout(30_000);
+    const env = { ...process.env, OTEL_SDK_DISABLED: 'true' };
+    const cjs =
+      "const m = require('@budecosystem/instrumentation-responses');" +
+      "const r = require('@budecosystem/instrumentation-responses/register');" +
+      'console.log(JSON.stringify([typeof m.BudResponsesInstrumentation, m.SUPPORTED_OPENAI_VERSIONS, typeof r.shutdown]));';
+    const esm =
+      "import { BudResponsesInstrumentation, SUPPORTED_OPENAI_VERSIONS } from '@budecosystem/instrumentation-responses';" +
+      "import { shutdown } from '@budecosystem/instrumentation-responses/register';" +
+      'console.log(JSON.stringify([typeof BudResponsesInstrumentation, SUPPORTED_OPENAI_VERSIONS, typeof shutdown]));';
+    const expected = ['function', '>=4.87.0 <8', 'function'];
+    const fromCjs = await run(process.execPath, ['-e', cjs], { cwd: app, env });
+    assert.deepEqual(JSON.parse(fromCjs.stdout), expected);
+    const fromEsm = await run(process.execPath, ['--input-type=module', '-e', esm], { cwd: app, env });
+    assert.deepEqual(JSON.parse(fromEsm.stdout), expected);
+    // The application resolved the installed copy, not this checkout.
+    const where = await run(process.execPath, ['-p', "require.resolve('@budecosystem/instrumentation-responses')"], { cwd: app });
+    assert.ok(where.stdout.trim().startsWith(path.join(app, 'node_modules')), where.stdout);
   });
 });

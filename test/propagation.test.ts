@@ -1,5 +1,5 @@
 /*
- * Trace headers and argument handling with the plain openai client (CONTRACT §8, §9): one
+ * Trace headers and argument handling with the plain openai client (docs/TELEMETRY.md §8, §9): one
  * `traceparent` line per request that a W3C propagator extracts into the caller's trace, the
  * SDK's own overloads untouched, `(id, params, options)` signatures, re-entry, two instances,
  * a disabled instance below another wrapper.

@@ -4,7 +4,7 @@
  * dropped connection) and the application leaves by random exits (consume all, break at k,
  * abort at k, tee and consume both). The same bytes and exit run once without the wrapper: the
  * instrumented run must give the application exactly the same events and error, end the span
- * exactly once, and set the status CONTRACT §6 asks for.
+ * exactly once, and set the status docs/TELEMETRY.md §6 asks for.
  */
 import * as assert from 'node:assert/strict';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
@@ -151,7 +151,7 @@ function expectedErrorType(error: unknown): string {
   return assert.fail(`an error these streams cannot make: ${String(error)}`);
 }
 
-/** The status CONTRACT §6 asks for, from what the application saw. */
+/** The status docs/TELEMETRY.md §6 asks for, from what the application saw. */
 function expected(observed: Observed): { code: SpanStatusCode; errorType?: string; completed: boolean } {
   const errorEvent = observed.events.find((e) => e.type === 'error') as { code?: string } | undefined;
   const terminal = [...observed.events].reverse().find((e) => typeof e.type === 'string' && /^response\.(completed|failed|incomplete)$/.test(e.type));

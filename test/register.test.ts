@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   exporterHint,
+  INPUT_FIELD_NAMES,
+  OUTPUT_FIELD_NAMES,
   parseCapture,
   settingsFromEnv,
 } from '../src/register/env';
@@ -34,12 +36,24 @@ describe('register: settingsFromEnv', () => {
   });
 
   it('reads true/false (any case, or 1/0) and comma lists for the capture variables', () => {
-    assert.deepEqual(parseCapture('X', 'TRUE'), { value: true });
-    assert.deepEqual(parseCapture('X', ' false '), { value: false });
-    assert.deepEqual(parseCapture('X', '0'), { value: false });
-    assert.deepEqual(parseCapture('X', 'model, temperature,,input '), { value: ['model', 'temperature', 'input'] });
-    assert.deepEqual(parseCapture('X', '   '), {});
-    assert.deepEqual(parseCapture('X', undefined), {});
+    assert.deepEqual(parseCapture('X', 'TRUE', INPUT_FIELD_NAMES), { value: true });
+    assert.deepEqual(parseCapture('X', ' false ', INPUT_FIELD_NAMES), { value: false });
+    assert.deepEqual(parseCapture('X', '0', INPUT_FIELD_NAMES), { value: false });
+    assert.deepEqual(parseCapture('X', 'model, temperature,,input ', INPUT_FIELD_NAMES), { value: ['model', 'temperature', 'input'] });
+    assert.deepEqual(parseCapture('X', '   ', INPUT_FIELD_NAMES), {});
+    assert.deepEqual(parseCapture('X', undefined, INPUT_FIELD_NAMES), {});
+  });
+
+  it('a word that is neither a flag nor a field (yes, a typo) is a warning and the default, not a one-field list', () => {
+    const s = settingsFromEnv({ BUD_OTEL_CAPTURE_INPUT: 'yes', BUD_OTEL_CAPTURE_OUTPUT: 'id,modle' });
+    assert.deepEqual(s.config, {});
+    assert.deepEqual(s.warnings, [
+      `env BUD_OTEL_CAPTURE_INPUT="yes" is not true, false or a comma-separated list of field names (not a field: "yes"; fields: ${INPUT_FIELD_NAMES.join(', ')}); using the default (true)`,
+      `env BUD_OTEL_CAPTURE_OUTPUT="id,modle" is not true, false or a comma-separated list of field names (not a field: "modle"; fields: ${OUTPUT_FIELD_NAMES.join(', ')}); using the default (true)`,
+    ]);
+    // Every name the instrumentation records is accepted, in either list.
+    assert.deepEqual(parseCapture('X', INPUT_FIELD_NAMES.join(','), INPUT_FIELD_NAMES), { value: [...INPUT_FIELD_NAMES] });
+    assert.deepEqual(parseCapture('X', OUTPUT_FIELD_NAMES.join(','), OUTPUT_FIELD_NAMES), { value: [...OUTPUT_FIELD_NAMES] });
   });
 
   it('puts valid values into the instrumentation config', () => {
@@ -260,7 +274,7 @@ function spanNamed(spans: ReceivedSpan[], name: string): ReceivedSpan {
   return span;
 }
 
-/** What the fixture app's plain and streamed calls must have produced (CONTRACT §2-§7). */
+/** What the fixture app's plain and streamed calls must have produced (docs/TELEMETRY.md §2-§7). */
 function assertContractTelemetry(receiver: OtlpReceiver, service: string, run: RunResult): void {
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /^app done$/m);

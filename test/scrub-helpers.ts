@@ -34,7 +34,7 @@ export function captureDiag(): DiagCapture {
   return { messages, restore: () => diag.disable() };
 }
 
-/** The attributes that hold content (CONTRACT §4, §5): everything the budget covers. */
+/** The attributes that hold content (docs/TELEMETRY.md §4, §5): everything the budget covers. */
 export const CONTENT_ATTRIBUTES: ReadonlySet<string> = new Set([
   'gen_ai.input.messages',
   'gen_ai.system_instructions',

@@ -1,5 +1,5 @@
 /*
- * The one scrubber (src/mapping/content.ts), its rule and its bounds (CONTRACT §8):
+ * The one scrubber (src/mapping/content.ts), its rule and its bounds (docs/TELEMETRY.md §8):
  * - secret-looking key names in any case or spelling, at any depth, and ordinary names kept;
  * - inside JSON strings the request or response carries, and the credential parts of URLs;
  * - every content path, `bud.*` and `gen_ai.*` alike;

@@ -1,6 +1,6 @@
 /*
  * Property: whatever the input, no credential reaches telemetry and every span stays within its
- * bounds (CONTRACT §8). Random nested params (input items, tools with MCP `server_url`, headers
+ * bounds (docs/TELEMETRY.md §8). Random nested params (input items, tools with MCP `server_url`, headers
  * and authorization, metadata, instructions, text, prompt variables) and random gateway
  * responses (output items, function-call arguments, long ids and names) carry sentinel secrets
  * under secret-looking keys in any spelling, inside JSON strings and in URLs; real calls (the

@@ -1,6 +1,6 @@
 /*
  * With the default configuration no attribute, event, status or metric holds input text,
- * instructions, tool definitions, output text, tool arguments, or the API key (CONTRACT §4, §8).
+ * instructions, tool definitions, output text, tool arguments, or the API key (docs/TELEMETRY.md §4, §8).
  */
 import * as assert from 'node:assert/strict';
 import { outputText } from '../src/mapping/response';

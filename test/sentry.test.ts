@@ -1,5 +1,5 @@
 /*
- * Beside @sentry/node 11 with its OpenAI integration and its OpenTelemetry setup on (CONTRACT §8,
+ * Beside @sentry/node 11 with its OpenAI integration and its OpenTelemetry setup on (docs/TELEMETRY.md §8,
  * §9): the application (test/fixtures/sentry/app.cjs, a child process, since Sentry sets global
  * OpenTelemetry state) makes a create, a streamed create and a parse; Sentry sends its envelopes
  * to a local sink started here. The same app runs twice, without and with this package's

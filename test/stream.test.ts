@@ -1,6 +1,6 @@
 /*
  * Streaming: every exit of a stream ends the span exactly once with the right status
- * (CONTRACT §6), the SDK's Stream / APIPromise / ResponseStream keep working, and the
+ * (docs/TELEMETRY.md §6), the SDK's Stream / APIPromise / ResponseStream keep working, and the
  * application receives exactly what it would uninstrumented.
  */
 import * as assert from 'node:assert/strict';
@@ -21,6 +21,7 @@ import {
   endCount,
   OPENAI_VERSION,
 } from './harness';
+import { capturingConsole } from './console-capture';
 
 const OPENAI_MAJOR = Number(OPENAI_VERSION.split('.')[0]);
 
@@ -249,9 +250,13 @@ describe('streaming responses.create()', () => {
   });
 
   it('malformed JSON the client rejects: same SyntaxError, span ERROR', async () => {
-    const err = await rejection(async () =>
-      consume(await client().responses.create({ model: 'm', input: 'x', stream: true }, scenario('malformed'))),
+    // The SDK logs the frame it could not parse (console in openai 4, the client's logger after).
+    const { result: err, lines } = await capturingConsole(['error'], (logger) =>
+      rejection(async () =>
+        consume(await client({ logger } as never).responses.create({ model: 'm', input: 'x', stream: true }, scenario('malformed'))),
+      ),
     );
+    assert.equal(lines[0], 'Could not parse message into JSON:');
     assert.equal((err as Error).constructor, SyntaxError);
     const span = await theSpan();
     assert.equal(span.attributes['error.type'], 'SyntaxError');

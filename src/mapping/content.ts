@@ -1,6 +1,6 @@
 /*
  * The one scrubber: every routine that turns captured content into attribute values goes
- * through here (CONTRACT §4, §5, §8), `bud.*` and `gen_ai.*` alike, and so do the bounds on
+ * through here (docs/TELEMETRY.md §4, §5, §8), `bud.*` and `gen_ai.*` alike, and so do the bounds on
  * strings the server controls:
  * - credentials are removed wherever they sit (see isSecretKey for the rule): values under
  *   secret-looking keys at any depth, also inside strings that hold JSON (parsed, scrubbed and

@@ -1,5 +1,5 @@
 /*
- * Client-side cost from the configured `pricing` (CONTRACT §5): never guessed.
+ * Client-side cost from the configured `pricing` (docs/TELEMETRY.md §5): never guessed.
  */
 import type { Attributes } from '@opentelemetry/api';
 import {

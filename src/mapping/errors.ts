@@ -1,5 +1,5 @@
 /*
- * `error.type` (CONTRACT §3): of a thrown error, of a failed Response or stream `error` event,
+ * `error.type` (docs/TELEMETRY.md §3): of a thrown error, of a failed Response or stream `error` event,
  * of a stream that ended without a terminal event.
  */
 import { isObject } from '../util';

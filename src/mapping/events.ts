@@ -1,5 +1,5 @@
 /*
- * The records of the GenAI events of semconv v1.41.1 (CONTRACT §10), as pure functions of what a
+ * The records of the GenAI events of semconv v1.41.1 (docs/TELEMETRY.md §10), as pure functions of what a
  * call ended with: `gen_ai.client.operation.exception` and
  * `gen_ai.client.inference.operation.details`. Nothing here emits (src/events.ts does), reads the
  * clock or throws on odd input. Content comes from the same builders as the span attributes

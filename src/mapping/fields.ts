@@ -1,5 +1,5 @@
 /*
- * The safe-field policy (CONTRACT §4, §5): which request params and Response fields are recorded
+ * The safe-field policy (docs/TELEMETRY.md §4, §5): which request params and Response fields are recorded
  * by default, and which are content, recorded only with `captureContent`.
  */
 

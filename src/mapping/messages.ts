@@ -1,5 +1,5 @@
 /*
- * Semantic-convention message JSON for content capture (CONTRACT.md §4, §5, §8): the values of
+ * Semantic-convention message JSON for content capture (docs/TELEMETRY.md §4, §5, §8): the values of
  * `gen_ai.input.messages`, `gen_ai.system_instructions`, `gen_ai.tool.definitions` and
  * `gen_ai.output.messages` in the shapes of the GenAI JSON Schemas of semconv v1.41.1, built from
  * Responses API params and Response objects.

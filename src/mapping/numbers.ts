@@ -1,6 +1,6 @@
 /*
  * Numbers the server sends (usage counts, gateway headers), checked before they are recorded or
- * priced (CONTRACT §8): the one place that says what a usable count or amount is. A value that
+ * priced (docs/TELEMETRY.md §8): the one place that says what a usable count or amount is. A value that
  * fails is dropped where it would have been used; the rest of the span stays.
  */
 import type { ResponseUsage } from '../types';

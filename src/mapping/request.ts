@@ -1,5 +1,5 @@
 /*
- * Request params to span attributes (CONTRACT §3, §4): one mapper per known param, content
+ * Request params to span attributes (docs/TELEMETRY.md §3, §4): one mapper per known param, content
  * params through the one scrubber (content.ts). Pure functions: nothing here touches a span.
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';

@@ -1,5 +1,5 @@
 /*
- * A Response (or any traced method's body) to span attributes (CONTRACT §5). Pure functions.
+ * A Response (or any traced method's body) to span attributes (docs/TELEMETRY.md §5). Pure functions.
  */
 import type { Attributes } from '@opentelemetry/api';
 import {
@@ -107,7 +107,7 @@ export function usageAttributes(usage: ResponseUsage | null | undefined, out: At
   return out;
 }
 
-/** The output field names with their own attributes (CONTRACT §5); any other name is `bud.inference.response.{name}`. */
+/** The output field names with their own attributes (docs/TELEMETRY.md §5); any other name is `bud.inference.response.{name}`. */
 export const KNOWN_OUTPUT_FIELDS: ReadonlySet<string> = new Set([
   'id',
   'model',

@@ -3,6 +3,7 @@
  * that their rules can be tested without starting an SDK. Invalid values never throw: each one
  * yields a warning and its default. The standard OTEL_* variables are read by the SDK itself.
  */
+import { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from '../mapping/fields';
 import type { BudResponsesInstrumentationConfig, CaptureSetting } from '../types';
 import { parseBooleanWord } from '../util';
 
@@ -30,7 +31,9 @@ export interface RegisterSettings {
 /** The result of reading one variable: its value (undefined = use the default) or a warning. */
 type Parsed<T> = { value?: T; warning?: string };
 
-const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The names a capture variable may list: the request params, and the Response fields, the package records. */
+export const INPUT_FIELD_NAMES: readonly string[] = Object.freeze([...SAFE_INPUT_FIELDS, ...CONTENT_INPUT_FIELDS]);
+export const OUTPUT_FIELD_NAMES: readonly string[] = Object.freeze([...SAFE_OUTPUT_FIELDS, ...CONTENT_OUTPUT_FIELDS]);
 const SYSTEM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** The trimmed value, or undefined when the variable is unset or blank. */
@@ -45,10 +48,12 @@ function invalid(name: string, raw: string, expected: string, fallback: string):
 
 
 /**
- * `true` / `false` (or `1` / `0`), or a comma-separated list of field names such as
- * `model,temperature,input`. Blank items are ignored; any other malformed item rejects the value.
+ * `true` / `false` (or `1` / `0`), or a comma-separated list of the field names in `known`, such
+ * as `model,temperature,input`. Blank items are ignored; a name not in `known` (a typo, or a word
+ * such as `yes` that is neither a flag nor a field) rejects the whole value: recording a list
+ * with it would silently drop every default field.
  */
-export function parseCapture(name: string, raw: string | undefined): Parsed<CaptureSetting> {
+export function parseCapture(name: string, raw: string | undefined, known: readonly string[]): Parsed<CaptureSetting> {
   if (raw === undefined || raw.trim() === '') return {};
   const flag = parseBooleanWord(raw);
   if (flag !== undefined) return { value: flag };
@@ -56,8 +61,10 @@ export function parseCapture(name: string, raw: string | undefined): Parsed<Capt
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
-  if (fields.length > 0 && fields.every((field) => FIELD_NAME.test(field))) return { value: fields };
-  return { warning: invalid(name, raw, 'true, false or a comma-separated list of field names', 'true') };
+  const unknown = fields.filter((field) => !known.includes(field));
+  if (fields.length > 0 && unknown.length === 0) return { value: fields };
+  const why = unknown.length > 0 ? ` (not a field: ${unknown.map((f) => JSON.stringify(f)).join(', ')}; fields: ${known.join(', ')})` : '';
+  return { warning: invalid(name, raw, `true, false or a comma-separated list of field names${why}`, 'true') };
 }
 
 function parseSystem(raw: string | undefined): Parsed<string> {
@@ -77,8 +84,8 @@ function parseTimeout(raw: string | undefined): Parsed<number> {
 
 /** Reads the register entry's settings from `env` (usually `process.env`). Pure. */
 export function settingsFromEnv(env: Env): RegisterSettings {
-  const input = parseCapture(ENV_CAPTURE_INPUT, env[ENV_CAPTURE_INPUT]);
-  const output = parseCapture(ENV_CAPTURE_OUTPUT, env[ENV_CAPTURE_OUTPUT]);
+  const input = parseCapture(ENV_CAPTURE_INPUT, env[ENV_CAPTURE_INPUT], INPUT_FIELD_NAMES);
+  const output = parseCapture(ENV_CAPTURE_OUTPUT, env[ENV_CAPTURE_OUTPUT], OUTPUT_FIELD_NAMES);
   const system = parseSystem(present(env, ENV_SYSTEM));
   const timeout = parseTimeout(present(env, ENV_SHUTDOWN_TIMEOUT));
 

@@ -15,7 +15,11 @@ export const HOOKED_MODULES: readonly string[] = ['openai'];
 
 type Register = (specifier: string, parentURL: string | URL, options: { data: unknown }) => void;
 
-export type HookResult = { registered: true } | { registered: false; reason: string };
+/**
+ * `runtime`: Bun or Deno, which have no loader hooks; the instrumentation itself warns there when
+ * no openai copy was instrumented (unseen-hint.ts), so nothing needs saying at start.
+ */
+export type HookResult = { registered: true } | { registered: false; reason: string; runtime?: 'Bun' | 'Deno' };
 
 /** Node's `module.register`, or undefined on a Node.js without it. */
 export function moduleRegister(): unknown {
@@ -29,12 +33,9 @@ export function moduleRegister(): unknown {
 export function registerOpenAIHook(register: unknown): HookResult {
   if (typeof register !== 'function') {
     const runtime = typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'Deno' : typeof (globalThis as { Bun?: unknown }).Bun === 'object' ? 'Bun' : undefined;
-    return {
-      registered: false,
-      reason: runtime
-        ? `${runtime} has no module.register: ESM imports of openai are not hooked (use manuallyInstrument())`
-        : 'this Node.js has no module.register (needs 20.6 or later)',
-    };
+    return runtime
+      ? { registered: false, runtime, reason: `${runtime} has no module.register: ESM imports of openai are not hooked (use manuallyInstrument())` }
+      : { registered: false, reason: 'this Node.js has no module.register (needs 20.6 or later)' };
   }
   try {
     (register as Register)(HOOK_SPECIFIER, pathToFileURL(__filename), { data: { include: [...HOOKED_MODULES] } });

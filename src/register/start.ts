@@ -10,6 +10,7 @@ import { BudResponsesInstrumentation } from '../instrumentation';
 import { exporterHint, settingsFromEnv, type RegisterSettings } from './env';
 import { ExitFlush, type FlushOutcome } from './exit';
 import { moduleRegister, registerOpenAIHook } from './hook';
+import { reportOnce } from '../problems';
 import { describeError, installDiagLogger, warn } from './logger';
 
 /** One registration per process (its exit flush), even when two copies of this file are loaded. */
@@ -34,8 +35,9 @@ function startSdk(Sdk: typeof NodeSDK, settings: RegisterSettings): ExitFlush {
   const hook = registerOpenAIHook(moduleRegister());
   const sdk = new Sdk({ instrumentations: [new BudResponsesInstrumentation(settings.config)] });
   // After the SDK's constructor, which installs its own logger when OTEL_LOG_LEVEL is set.
-  for (const message of settings.warnings) warn(message);
-  if (!hook.registered) warn(`ESM imports of openai will not be instrumented: ${hook.reason}`);
+  for (const message of settings.warnings) reportOnce(message);
+  // Under Bun and Deno the instrumentation warns later, and only if no openai copy was instrumented.
+  if (!hook.registered && hook.runtime === undefined) warn(`ESM imports of openai will not be instrumented: ${hook.reason}`);
   sdk.start();
   const exitFlush = new ExitFlush({
     shutdown: () => sdk.shutdown(),
