@@ -83,7 +83,7 @@ sdk.shutdown().then(() => console.log('shut down'));`,
         `${PACKAGE_NAME}: config captureInput must be true, false or a list of field names; got "yes", using true`,
         `${PACKAGE_NAME}: config maxContentLength must be a positive integer; got -5, using 16384`,
         `${PACKAGE_NAME}: config pricing["gpt-4.1"] must be {input, output, cachedInput?, currency?}`,
-        `${PACKAGE_NAME}: env OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="maybe" is not true or false; ignored`,
+        `${PACKAGE_NAME}: env OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="maybe" is not one of true, false, NO_CONTENT, SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT; ignored`,
       ];
       for (const line of expected) assert.equal(count(output, line), 1, `once: ${line}\n--- output:\n${output}`);
       assert.match(output, /shut down/);
@@ -174,7 +174,7 @@ sdk.shutdown();`,
     it('found with a logger installed: logged at once', () => {
       diag.setLogger(logger, DiagLogLevel.WARN);
       new BudResponsesInstrumentation({ system: 7 as never, enabled: false });
-      assert.deepEqual(warnings, [`${PACKAGE_NAME}: config system must be a non-empty string; got 7, using "bud"`]);
+      assert.deepEqual(warnings, [`${PACKAGE_NAME}: config system must be a non-empty string; got 7, using the provider of the endpoint`]);
     });
 
     it('enable() delivers too', () => {
