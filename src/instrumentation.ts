@@ -2,10 +2,10 @@
  * BudResponsesInstrumentation: hooks the `openai` module (CommonJS and ESM) and traces every
  * `responses.create()` call, which `responses.stream()` and `responses.parse()` also go through.
  *
- * The caller gets the SDK's own objects back. The APIPromise is observed through its
- * `responsePromise` (failures before the body) and its `parseResponse` (the body, parsed once,
- * when the application asks for it); a streamed body is the SDK's `Stream` with an instrumented
- * `iterator` (see stream-wrapper.ts). Every path ends in `Call.finish()`.
+ * This class owns the patching (every openai copy, hooked or given to `manuallyInstrument()`),
+ * the providers and the config; a call starts in call-start.ts, the SDK's objects it returns are
+ * followed in observe.ts (the APIPromise through its `responsePromise` and `parseResponse`, a
+ * streamed body through stream-wrapper.ts), and every path ends in `Call.finish()`.
  */
 import {
   context,
@@ -14,25 +14,18 @@ import {
   ProxyTracer,
   ProxyTracerProvider,
   ROOT_CONTEXT,
-  SpanKind,
-  trace,
-  type Attributes,
   type Context,
-  type Link,
   type MeterProvider,
-  type Span,
-  type SpanContext,
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import { Call } from './call';
+import { CallStarter, type StartedCall } from './call-start';
 import { readOptions, resolveConfig, type ResolvedConfig } from './config';
 import { EventLoggers } from './events';
-import { bounded, contentBudget, withShare, type ContentBudget } from './mapping/content';
-import { conversationId as conversationIdOf, requestAttributes } from './mapping/request';
 import { Instruments } from './metrics';
-import { CREATE, EVERY_PARAM, ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
+import { observeAPIPromise, observeList } from './observe';
+import { ownerPrototype, PATCH_TARGETS, type OperationSpec } from './operations';
 import {
   addConstructionHook,
   PatchRegistry,
@@ -43,12 +36,9 @@ import {
 } from './patching';
 import { deliverPendingProblems, reportOnce } from './problems';
 import { inTracedCall, markCall, prepareRequestWrapper } from './propagation';
-import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_RESPONSE_ID } from './semconv';
-import { StartAttributesCache } from './start-attributes';
-import { instrumentStream, isStreamLike } from './stream-wrapper';
 import { hooklessEnvironment, UnseenOpenAIHint } from './unseen-hint';
-import type { BudResponsesInstrumentationConfig, HookInfo, OpenAIModuleLike, Params, ResponseLike } from './types';
-import { callHook, epochMillis, isObject, logger } from './util';
+import type { BudResponsesInstrumentationConfig, OpenAIModuleLike } from './types';
+import { isObject, logger } from './util';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The class of the API's no-op meter (what `this.meter` is with no meter provider). */
@@ -71,9 +61,6 @@ export function isNoopTracer(tracer: Tracer): boolean {
   return typeof proxy._getTracer === 'function' && proxy._getTracer() instanceof NOOP_TRACER_CLASS;
 }
 
-/** The part of a span's content budget (config `maxContentTotalLength`) its request attributes may use; the response's get the rest. */
-const REQUEST_SHARE = 0.75;
-
 /** The openai versions with a Responses API that this package hooks. */
 export const SUPPORTED_OPENAI_VERSIONS = '>=4.87.0 <8';
 /** Every openai version outside SUPPORTED_OPENAI_VERSIONS: reported when loaded, never patched. */
@@ -88,29 +75,7 @@ export function unsupportedOpenAIMessage(version: string | undefined): string {
   );
 }
 
-/** The parts of the SDK's APIPromise the instrumentation uses; detected by shape. */
-interface APIPromiseLike {
-  responsePromise: Promise<unknown>;
-  parseResponse: AnyFunction;
-  asResponse: AnyFunction;
-  _thenUnwrap?: AnyFunction;
-}
-
-interface ClientLike {
-  _client?: { baseURL?: unknown };
-}
-
-function isAPIPromiseLike(value: unknown): value is APIPromiseLike {
-  return (
-    value instanceof Promise &&
-    typeof (value as unknown as APIPromiseLike).parseResponse === 'function' &&
-    typeof (value as unknown as APIPromiseLike).asResponse === 'function' &&
-    (value as unknown as APIPromiseLike).responsePromise instanceof Promise
-  );
-}
-
-/** The OpenAI class of a loaded openai module (CommonJS exports or ESM namespace, any major). */
-export function openAIClass(moduleExports: unknown): unknown {
+function openAIClass(moduleExports: unknown): unknown {
   if (!isObject(moduleExports) && typeof moduleExports !== 'function') return undefined;
   const mod = moduleExports as Record<string, unknown>;
   for (const candidate of [mod.OpenAI, mod.default, mod]) {
@@ -150,25 +115,6 @@ function presentTargets(moduleExports: unknown): Array<{ proto: Record<string, u
   return out;
 }
 
-/** Recent background response ids and the span of their create, for links from later calls. */
-class RecentResponses {
-  private readonly spans = new Map<string, SpanContext>();
-  constructor(private readonly limit: number) {}
-  remember(id: string, spanContext: SpanContext): void {
-    this.spans.delete(id);
-    this.spans.set(id, spanContext);
-    if (this.spans.size > this.limit) this.spans.delete(this.spans.keys().next().value as string);
-  }
-  linkTo(id: string | undefined): Link[] | undefined {
-    const spanContext = id === undefined ? undefined : this.spans.get(id);
-    return spanContext ? [{ context: spanContext }] : undefined;
-  }
-}
-
-/** How many background response ids are remembered for links (oldest forgotten first). */
-export const RECENT_RESPONSES_LIMIT = 1000;
-
-
 /** The prototype in the chain of `cls.prototype` that owns `method` (the SDK's base client in 4.x). */
 function methodOwner(cls: unknown, method: string): Record<string, unknown> | undefined {
   let proto: unknown = typeof cls === 'function' ? (cls as { prototype?: unknown }).prototype : undefined;
@@ -181,120 +127,10 @@ function methodOwner(cls: unknown, method: string): Record<string, unknown> | un
   return undefined;
 }
 
-/**
- * The SDK's request, followed without touching the body: the headers feed the call, a failure
- * (HTTP, connection, abort, after the retries) ends it. Returns a promise that settles exactly
- * like the request, for the consumers of the APIPromise to read instead of the request itself:
- * a failure that no consumer reads then still surfaces as an unhandled rejection, as without us.
- */
-function followRequest(request: Promise<unknown>, call: Call, afterHeaders?: () => void): Promise<unknown> {
-  return request.then(
-    (props: unknown) => {
-      call.onHeaders(props);
-      afterHeaders?.();
-      return props;
-    },
-    (error: unknown) => {
-      call.finish({ kind: 'error', error });
-      throw error;
-    },
-  );
-}
-
-/** The methods of a PagePromise through which the application asks for the page (or its Response). */
-const PAGE_CONSUMERS = ['then', 'catch', 'finally', 'withResponse', '_thenUnwrap', 'asResponse', 'parse'] as const;
-
-/** Replaces `promise[name]` (if a function) by a wrapper that first sets `asked.page`. */
-function markConsumption(promise: Record<string, unknown>, name: string, asked: { page: boolean }): void {
-  const method = promise[name];
-  if (typeof method !== 'function') return;
-  promise[name] = function consumed(this: unknown, ...args: unknown[]): unknown {
-    asked.page = true;
-    return (method as AnyFunction).apply(this, args);
-  };
-}
-
-/** Records a parsed body: a Stream gets the stream wrapper, anything else ends the call. */
-function onBody(call: Call, data: unknown): void {
-  try {
-    if (isStreamLike(data)) {
-      call.setStreaming(true);
-      instrumentStream(data, call);
-    } else {
-      call.setStreaming(false);
-      call.finish({ kind: 'response', response: isObject(data) ? data : undefined });
-    }
-  } catch (err) {
-    logger.error('could not record a response', err);
-  }
-}
-
-/**
- * Whether the application awaited an APIPromise or asked for its body: every `then`, `catch`,
- * `finally` and `withResponse()` goes through the SDK's `parse()`, which keeps its promise in
- * `parsedPromise` (majors 4-7). A version without that field is simply watched by the registry.
- */
-function isBeingConsumed(promise: object): boolean {
-  return (promise as { parsedPromise?: unknown }).parsedPromise !== undefined;
-}
-
-/**
- * Observes an APIPromise through three of its own fields, which every consumer goes through:
- * - `responsePromise` becomes `observed` (the request, followed), read by `then`, `parse()`,
- *   `asResponse()`;
- * - `parseResponse` (the body step) reports the body, or its failure, to the call;
- * - `_thenUnwrap` (how `responses.parse()` and the stream helper derive their promise) sees the
- *   parsed body before the transform, and the derived promise is observed the same way (openai
- *   7.59+ gives it its own copy of the body step, so the parent's `parseResponse` is not enough).
- * Until the application asks for the body, only garbage collection of every such promise can
- * tell that it dropped the call.
- */
-function observeInPlace(promise: APIPromiseLike, call: Call, observed: Promise<unknown>): void {
-  promise.responsePromise = observed;
-  const parseResponse = promise.parseResponse;
-  promise.parseResponse = function parseResponseTraced(this: unknown, ...args: unknown[]): unknown {
-    call.onBodyRequested();
-    let parsed: unknown;
-    try {
-      parsed = parseResponse.apply(this, args);
-    } catch (error) {
-      call.finish({ kind: 'error', error });
-      throw error;
-    }
-    return Promise.resolve(parsed).then(
-      (data: unknown) => {
-        onBody(call, data);
-        return data;
-      },
-      (error: unknown) => {
-        call.finish({ kind: 'error', error });
-        throw error;
-      },
-    );
-  };
-  const thenUnwrap = promise._thenUnwrap;
-  if (typeof thenUnwrap === 'function') {
-    promise._thenUnwrap = function thenUnwrapTraced(this: unknown, transform: unknown, ...rest: unknown[]): unknown {
-      const traced =
-        typeof transform === 'function'
-          ? function transformTraced(this: unknown, data: unknown, ...more: unknown[]): unknown {
-              onBody(call, data);
-              return (transform as AnyFunction).call(this, data, ...more);
-            }
-          : transform;
-      const derived = thenUnwrap.call(this, traced, ...rest);
-      if (derived !== promise && isAPIPromiseLike(derived)) observeInPlace(derived, call, observed);
-      return derived;
-    };
-  }
-  if (!call.hasBodyRequest) call.watch(promise, isBeingConsumed);
-}
-
 export class BudResponsesInstrumentation extends InstrumentationBase<BudResponsesInstrumentationConfig> {
   private resolved!: ResolvedConfig;
   private instruments: Instruments | undefined;
-  private readonly recent = new RecentResponses(RECENT_RESPONSES_LIMIT);
-  private readonly startAttributes = new StartAttributesCache();
+  private readonly starter = new CallStarter();
   /** The logger of the GenAI events, when a LoggerProvider is there (see events.ts). */
   private readonly eventLoggers = new EventLoggers(PACKAGE_NAME, PACKAGE_VERSION);
   /** The targets of `manuallyInstrument()`, patched again by `enable()`, unpatched by `disable()`. */
@@ -488,7 +324,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
 
   /** `parent`: the context active when the method was called. */
   private traceCall(spec: OperationSpec, resource: unknown, original: AnyFunction, args: unknown[], parent: Context): unknown {
-    let started: { call: Call | undefined; ctx: Context } | undefined;
+    let started: StartedCall | undefined;
     try {
       started = this.recordsNothing() ? this.untracedContext(parent) : this.startCall(spec, resource, args, parent);
     } catch (err) {
@@ -505,7 +341,7 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
       throw error;
     }
     try {
-      return spec.list ? this.observeList(result, call) : this.observe(result, call);
+      return spec.list ? observeList(result, call) : observeAPIPromise(result, call);
     } catch (err) {
       logger.error('could not observe a call', err);
       call.finish({ kind: 'abandoned' });
@@ -523,157 +359,19 @@ export class BudResponsesInstrumentation extends InstrumentationBase<BudResponse
    * parent's span context, so the parent context, marked for the trace headers, is all the call
    * needs; at the root there is nothing to propagate either, and the call runs as it is.
    */
-  private untracedContext(parent: Context): { call: undefined; ctx: Context } | undefined {
+  private untracedContext(parent: Context): StartedCall | undefined {
     return parent === ROOT_CONTEXT ? undefined : { call: undefined, ctx: markCall(parent, this.resolved.propagateContext) };
   }
 
-  /**
-   * Starts the span. The attributes a sampler may read are given at the start (cached per
-   * operation, client, model and streaming); the rest are built only for a span that records.
-   * When nothing records (no recording span, no-op meter), no call is followed at all: the SDK's
-   * objects are not touched and only the context (for the trace headers) is set. The arguments
-   * go to the SDK unchanged: the trace headers are added when it sends (propagation.ts).
-   */
-  private startCall(spec: OperationSpec, resource: unknown, args: unknown[], parent: Context): { call: Call | undefined; ctx: Context } {
-    const config = this.resolved;
-    const eventLogger = this.eventLoggers.get(this.logger);
-    const isCreate = spec === CREATE;
-    const wantsDetails = eventLogger !== undefined && isCreate && config.emitOperationDetails;
-    // The one read of the arguments (operations.ts, params.ts): never throws, never runs their
-    // getters; a plain copy, which the details event reads again when the call ends.
-    const { params, given, streaming, responseId, conversationId } = spec.read(args, wantsDetails ? EVERY_PARAM : config.inputFields);
-    const details = wantsDetails ? { params } : undefined;
-    const model = typeof params?.model === 'string' ? params.model : undefined;
-    const start = this.startAttributes.get(spec, config, (resource as ClientLike | undefined)?._client?.baseURL, model, streaming);
-
-    // One clock for the span and the duration metric: both start and end at performance.now() times.
-    const startedAt = performance.now();
-    const span = this.tracer.startSpan(
-      streaming ? start.streamingName : start.plainName,
-      // A copy: a tracer may add to the attributes it is given (Sentry's does).
-      { kind: SpanKind.CLIENT, attributes: { ...start.span }, links: this.recent.linkTo(responseId), startTime: epochMillis(startedAt) },
-      parent,
-    );
-    try {
-      const ctx = markCall(trace.setSpan(parent, span), config.propagateContext);
-      const recording = span.isRecording();
-      if (!recording && !this.instruments && !eventLogger) return { call: undefined, ctx };
-      const hookInfo: HookInfo | undefined =
-        config.requestHook || config.responseHook
-          ? {
-              operation: spec.operation,
-              responseId: responseId === undefined ? undefined : bounded(responseId),
-              conversationId: conversationId === undefined ? undefined : bounded(conversationId),
-            }
-          : undefined;
-      let conversationKnown = false;
-      // The span's content budget: the request may use REQUEST_SHARE of it, the response the rest.
-      const budget: ContentBudget | undefined = recording ? contentBudget(config.maxContentTotalLength) : undefined;
-      if (budget) {
-        const conversation = params ? conversationIdOf(params) : conversationId ? bounded(conversationId) : undefined;
-        conversationKnown = conversation !== undefined;
-        this.recordRequest(span, params, conversation, responseId, budget);
-        if (config.requestHook && hookInfo) callHook('requestHook', config.requestHook, span, given ?? {}, hookInfo);
-      }
-      const call = new Call({
-        span,
-        recording,
-        hookInfo,
-        startedAt,
-        config,
-        instruments: this.instruments,
-        streaming,
-        metricAttributes: start.metric,
-        plainName: start.plainName,
-        streamingName: start.streamingName,
-        generates: isCreate || spec.operation === 'compact',
-        conversationKnown,
-        contentBudget: budget,
-        onResponse: isCreate && params?.background === true ? (r) => this.rememberBackground(r, span.spanContext()) : undefined,
-        eventLogger,
-        details,
-      });
-      return { call, ctx };
-    } catch (err) {
-      // A span that was started ends, whatever failed after its start.
-      span.end();
-      throw err;
-    }
+  /** Starts the call's span and its `Call` (call-start.ts) with this instance's config and providers. */
+  private startCall(spec: OperationSpec, resource: unknown, args: unknown[], parent: Context): StartedCall {
+    return this.starter.start(spec, resource, args, parent, {
+      config: this.resolved,
+      tracer: this.tracer,
+      instruments: this.instruments,
+      eventLogger: this.eventLoggers.get(this.logger),
+    });
   }
 
-  /** The request's attributes on the span; a failure is logged and leaves the span as it is. */
-  private recordRequest(
-    span: Span,
-    params: Params | undefined,
-    conversation: string | undefined,
-    responseId: string | undefined,
-    budget: ContentBudget,
-  ): void {
-    try {
-      const attributes: Attributes = {};
-      if (conversation !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = conversation;
-      if (responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = bounded(responseId);
-      const config = this.resolved;
-      if (params) {
-        withShare(budget, REQUEST_SHARE, (share) =>
-          requestAttributes(params, config.inputFields, config.maxContentLength, attributes, share),
-        );
-      }
-      span.setAttributes(attributes);
-    } catch (err) {
-      logger.error('could not record the request attributes', err);
-    }
-  }
 
-  private rememberBackground(response: ResponseLike, spanContext: SpanContext): void {
-    if (typeof response.id === 'string') this.recent.remember(response.id, spanContext);
-  }
-
-  /** A list method: its PagePromise stays the caller's (async iteration); the span ends with the first page's headers. */
-  private observeList(result: unknown, call: Call): unknown {
-    if (!isObject(result) || !(result.responsePromise instanceof Promise)) {
-      call.finish({ kind: 'abandoned' });
-      return result;
-    }
-    const observed = followRequest(result.responsePromise, call, () => call.finish({ kind: 'response', response: undefined }));
-    if (Object.prototype.hasOwnProperty.call(result, 'then')) {
-      // openai 7.59+ settles the page through a private twin that reads the request itself: the
-      // application's handlers are attached there, not to `observed`. A failure is handed on as
-      // an unhandled rejection only when the application never asked for the page, as the
-      // request alone would be without us.
-      const asked = { page: false };
-      for (const name of PAGE_CONSUMERS) markConsumption(result, name, asked);
-      observed.catch((error: unknown) => {
-        if (!asked.page) throw error;
-      });
-    } else {
-      result.responsePromise = observed;
-    }
-    return result;
-  }
-
-  /**
-   * Observes the APIPromise in place and returns that same object, so that whatever the SDK or a
-   * wrapper beneath us handed back is what the caller gets, and its consumption still reaches
-   * that layer's hooks. See observeInPlace.
-   */
-  private observe(result: unknown, call: Call): unknown {
-    if (!isAPIPromiseLike(result)) {
-      this._diag.debug('the openai method did not return an APIPromise; span ended without a response');
-      call.finish({ kind: 'abandoned' });
-      return result;
-    }
-    observeInPlace(result, call, followRequest(result.responsePromise, call));
-    const asResponse = result.asResponse;
-    result.asResponse = function asResponseTraced(this: unknown, ...args: unknown[]): unknown {
-      // The Response (or the body too) is on its way to the application: nothing to watch.
-      call.unwatch();
-      return (asResponse.apply(this, args) as Promise<unknown>).then((response) => {
-        // Only the raw Response was wanted: its body is the application's to read.
-        if (!call.hasBodyRequest) call.finish({ kind: 'raw' });
-        return response;
-      });
-    };
-    return result;
-  }
 }
