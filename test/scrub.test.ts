@@ -143,6 +143,57 @@ describe('the scrubber: one rule for secret key names', () => {
     assert.equal(redactText('{"city": "Paris", "api_key": "S1'), `{"city": "Paris", "api_key": "${REDACTED}"`);
     assert.equal(redactText('{"token":12345,"n":1'), `{"token":"${REDACTED}","n":1`);
   });
+
+  it('redacts pairs whose quotes are escaped (JSON in a JSON string, at any level), keeping the rest intact', () => {
+    // Level 1: `{"data":"{\"api_key\":\"S1\"}"}`, one of two values in a row (so not parseable as a whole).
+    const level1 = `{"data":""}${JSON.stringify({ data: JSON.stringify({ api_key: 'S1', city: 'Paris' }) })}`;
+    assert.equal(redactText(level1), `{"data":""}{"data":"{\\"api_key\\":\\"${REDACTED}\\",\\"city\\":\\"Paris\\"}"}`);
+    // Every kind of value, at levels 1 and 2; the input is valid JSON, and so is the result.
+    const values: unknown[] = ['S2', 12345, { v: 'S3', w: ['}', '"'] }, ['S4', { x: 'S5' }], true, null];
+    for (const value of values) {
+      const inner = { note: 'kept', 'X-Api-Key': value, n: 1 };
+      const one = JSON.stringify({ a: JSON.stringify(inner) });
+      const two = JSON.stringify({ a: JSON.stringify({ b: JSON.stringify(inner), c: 'kept too' }) });
+      for (const text of [one, two]) {
+        const out = redactText(text);
+        assert.ok(!/\bS[2-5]\b/.test(out), out);
+        const decoded = JSON.parse(out) as { a: string };
+        const level1Value = JSON.parse(decoded.a) as { b?: string; c?: string } & Record<string, unknown>;
+        const innerValue = (text === one ? level1Value : JSON.parse(level1Value.b as string)) as Record<string, unknown>;
+        assert.deepEqual(innerValue, { note: 'kept', 'X-Api-Key': REDACTED, n: 1 }, out);
+        if (text === two) assert.equal(level1Value.c, 'kept too');
+      }
+    }
+    // A URL parameter in JSON in a JSON string: its value ends before the escaped quote, so the JSON stays valid.
+    const url = JSON.stringify({ a: JSON.stringify({ u: 'https://h.test/cb#api_key=S7', v: 'https://h.test/p?token=S8' }) });
+    const urlOut = redactText(url);
+    assert.deepEqual(JSON.parse((JSON.parse(urlOut) as { a: string }).a), {
+      u: `https://h.test/cb#api_key=${REDACTED}`,
+      v: `https://h.test/p?token=${REDACTED}`,
+    });
+    // Cut text: the escaped value runs to the cut.
+    assert.equal(redactText('{"a":"{\\"password\\": \\"S6'), `{"a":"{\\"password\\": \\"${REDACTED}\\"`);
+    // Keys that are not secret, and token counts, are kept.
+    const ordinary = JSON.stringify({ a: JSON.stringify({ tokens: 7, token_count: 3, key: 'k' }) });
+    assert.equal(redactText(`${ordinary}${ordinary}`), `${ordinary}${ordinary}`);
+  });
+
+  it('scrubs each JSON value in a text of several (`{..}{..}`, prose around objects and lists)', () => {
+    const scrubbed = (text: string) => contentValue(text, 10_000) as string;
+    assert.equal(
+      scrubbed(`{"data":""}${JSON.stringify({ data: JSON.stringify({ api_key: 'S1', city: 'Paris' }) })}`),
+      '{"data":""}{"data":"{\\"city\\":\\"Paris\\"}"}',
+    );
+    assert.equal(scrubbed('{"data":{"name":"{\\"api_key\\":[\\"S2\\"]}"}}]'), '{"data":{"name":"{}"}}]');
+    assert.equal(
+      scrubbed('First {"token": "S3", "a": 1} then [{"password": "S4"}, 2] and {not json} end'),
+      'First {"a":1} then [{},2] and {not json} end',
+    );
+    // A cut object whose secret value is an object found as JSON on its own.
+    const cutObject = scrubbed('{"data": "x", "api_key": {"v": "S5"}');
+    assert.ok(!cutObject.includes('S5'), cutObject);
+    assert.ok(cutObject.startsWith('{"data": "x"'), cutObject);
+  });
 });
 
 describe('the scrubber on every content path (content capture on)', () => {

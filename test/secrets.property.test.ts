@@ -84,11 +84,17 @@ const carrier: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; secret: unkno
   ),
 })).value;
 
-/** Text a person or model writes: plain text, a URL with credentials, or JSON text with secrets. */
+/**
+ * Text a person or model writes: plain text, a URL with credentials, JSON text with secrets, or
+ * several JSON values in a row or in prose (`{..}{..}`, `see {..} and [..]`: not JSON as a whole).
+ */
 const text: fc.Arbitrary<string> = fc.oneof(
   plain,
   secretUrl.map((u) => `open ${u} now`),
   carrier.map((c) => JSON.stringify({ data: c })),
+  fc
+    .tuple(fc.array(carrier.map((c) => JSON.stringify([c])), { minLength: 1, maxLength: 3 }), fc.constantFrom('', ' and ', '\n'), plain)
+    .map(([values, between, prose]) => `${prose}${values.join(between)}${between}${prose}`),
 );
 const jsonString: fc.Arbitrary<string> = fc
   .tuple(fc.dictionary(secretName, sentinel, { minKeys: 1, maxKeys: 2 }), fc.dictionary(ordinaryName, carrier, { maxKeys: 2 }))

@@ -4,8 +4,10 @@
  * strings the server controls:
  * - credentials are removed wherever they sit (see isSecretKey for the rule): values under
  *   secret-looking keys at any depth, also inside strings that hold JSON (parsed, scrubbed and
- *   re-encoded), and the credential parts of URLs anywhere in a string (user info, values of
- *   secret-named query or fragment parameters), which become REDACTED;
+ *   re-encoded), inside each JSON value of a text that is not JSON as a whole (`{..}{..}`,
+ *   `prose {..} prose [..]`), in `"secret": value` pairs of text that cannot be parsed, at any
+ *   escape level (`\"api_key\":\"...\"`), and the credential parts of URLs anywhere in a
+ *   string (user info, values of secret-named query or fragment parameters), which become REDACTED;
  * - every string of content is cut to the per-part limit BEFORE encoding (never inside a
  *   surrogate pair), so a JSON value stays valid JSON;
  * - a span's content attributes share one budget (ContentBudget): strings are cut to what is
@@ -159,11 +161,12 @@ function take(text: string, rule: CutRule): string {
 
 /** `scheme://user:password@` (the user info of a URL). */
 const URL_USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'<>]*@/gi;
-/** `?name=value`, `&name=value`, `#name=value`, `;name=value` (query, fragment and matrix parameters). */
-const URL_PARAMETER = /([?&#;])([^=&#;?\s"'<>]{1,128})=([^&#;\s"'<>]*)/g;
-/** `"name":` in text that is JSON but could not be parsed (cut, streamed, malformed): its value follows. */
-const JSON_KEY = /"((?:[^"\\\n]|\\.){1,128})"\s*:\s*/g;
-
+/**
+ * `?name=value`, `&name=value`, `#name=value`, `;name=value` (query, fragment and matrix
+ * parameters). The value takes no backslashes that escape a quote or a backslash (`\"` ending the
+ * value in JSON held in a JSON string), so the text stays valid JSON at every level.
+ */
+const URL_PARAMETER = /([?&#;])([^=&#;?\s"'<>]{1,128})=((?:[^&#;\s"'<>\\]|\\+(?![\\"]))*)/g;
 function decoded(name: string): string {
   try {
     return decodeURIComponent(name);
@@ -172,8 +175,8 @@ function decoded(name: string): string {
   }
 }
 
-/** `text` with the credential parts of URLs and the values of `"secret": ...` pairs replaced. */
-export function redactText(text: string): string {
+/** `text` with the credential parts of URLs replaced. */
+function redactUrls(text: string): string {
   let out = text;
   if (out.includes('@')) out = out.replace(URL_USER_INFO, `$1${REDACTED}@`);
   if (out.includes('=')) {
@@ -181,25 +184,100 @@ export function redactText(text: string): string {
       value !== '' && isSecretKey(decoded(name)) ? `${sep}${name}=${REDACTED}` : whole,
     );
   }
-  if (out.includes('"')) out = redactJsonPairs(out);
   return out;
 }
 
-/** Where the JSON value that starts at `i` ends (the end of the text when it is cut). */
-function valueEnd(text: string, i: number): number {
+/** `text` with the credential parts of URLs and the values of `"secret": ...` pairs (at any quote level) replaced. */
+export function redactText(text: string): string {
+  const out = redactUrls(text);
+  return out.includes('"') ? redactJsonPairs(out) : out;
+}
+
+/*
+ * `"name": value` pairs in text that is JSON but could not be parsed (cut, streamed, malformed,
+ * several values in a row), also JSON held in a JSON string, at any level: there a quote is
+ * escaped once per level (`\"api_key\":\"...\"`, `\\\"api_key\\\":...`). A quote preceded by
+ * m backslashes belongs to level ctz(m + 1): 0 (m even) delimits a string of the text itself,
+ * 1 (m = 1, 5, 9, ...) a string of the JSON inside a string of it, and so on; a quote of a
+ * deeper level is a character of a string of that level.
+ */
+
+/** Keys longer than this many characters of text per quote level are not looked at (as before: 128). */
+const MAX_KEY_LENGTH = 128;
+
+/** The number of backslashes right before `i` (not before `from`). */
+function backslashesBefore(text: string, i: number, from: number): number {
+  let j = i;
+  while (j > from && text.charCodeAt(j - 1) === 0x5c) j--;
+  return i - j;
+}
+
+/** The quote level of a quote preceded by `m` backslashes: ctz(m + 1). */
+function quoteLevel(m: number): number {
+  let n = m + 1;
+  let level = 0;
+  while ((n & 1) === 0) {
+    n >>>= 1;
+    level++;
+  }
+  return level;
+}
+
+/** The index of the next quote at or after `i` with a level at most `level` (-1: none before `limit`), and where its backslashes start. */
+function nextQuote(text: string, i: number, level: number, limit: number, stopAtNewline: boolean): [quote: number, start: number] {
+  for (let j = i; j < limit; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x22) {
+      const m = backslashesBefore(text, j, i);
+      if (quoteLevel(m) <= level) return [j, j - m];
+    } else if (c === 0x0a && stopAtNewline) return [-1, -1];
+  }
+  return [-1, -1];
+}
+
+/** `i` past white space (also escaped white space, `\n` of a deeper level). */
+function skipSpace(text: string, i: number): number {
+  let j = i;
+  for (;;) {
+    const c = text.charCodeAt(j);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) j++;
+    else if (c === 0x5c) {
+      let k = j;
+      while (text.charCodeAt(k) === 0x5c) k++;
+      const e = text[k];
+      if (e === 'n' || e === 'r' || e === 't') j = k + 1;
+      else return j;
+    } else return j;
+  }
+}
+
+/**
+ * Where the JSON value of quote level `level` that starts at `i` ends (the end of the text when
+ * it is cut; before the quote that closes an enclosing string of a lower level).
+ */
+function valueEnd(text: string, i: number, level: number): number {
   const first = text[i];
-  if (first === '"' || first === '{' || first === '[') {
+  if (first === '"' || first === '\\') {
+    let j = i;
+    while (text.charCodeAt(j) === 0x5c) j++;
+    if (text[j] === '"') {
+      const [quote, start] = nextQuote(text, j + 1, level, text.length, false);
+      if (quote < 0) return text.length;
+      return quoteLevel(quote - start) === level ? quote + 1 : start;
+    }
+    return i;
+  }
+  if (first === '{' || first === '[') {
     let depth = 0;
     let inString = false;
     for (let j = i; j < text.length; j++) {
       const c = text[j];
-      if (inString) {
-        if (c === '\\') j++;
-        else if (c === '"') {
-          inString = false;
-          if (depth === 0) return j + 1;
-        }
-      } else if (c === '"') inString = true;
+      if (c === '"') {
+        const m = backslashesBefore(text, j, i);
+        const quote = quoteLevel(m);
+        if (quote < level) return j - m;
+        if (quote === level) inString = !inString;
+      } else if (inString) continue;
       else if (c === '{' || c === '[') depth++;
       else if (c === '}' || c === ']') {
         if (--depth === 0) return j + 1;
@@ -208,22 +286,42 @@ function valueEnd(text: string, i: number): number {
     return text.length;
   }
   let j = i;
-  while (j < text.length && !',}] \t\r\n'.includes(text[j])) j++;
+  while (j < text.length && !',}] \t\r\n\\"'.includes(text[j])) j++;
   return j;
 }
 
-/** The values of `"secret": ...` pairs (strings, numbers, objects, lists) replaced by `"REDACTED"`. */
+/** A key as written at some quote level, its escapes undone well enough for isSecretKey. */
+function keyName(raw: string): string {
+  if (!raw.includes('\\')) return raw;
+  return raw
+    .replace(/\\+u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    .replace(/\\+[bfnrt]/g, ' ')
+    .replace(/\\+(.)/g, '$1');
+}
+
+/** The values of `"secret": ...` pairs (strings, numbers, objects, lists), at any quote level, replaced by `"REDACTED"`. */
 function redactJsonPairs(text: string): string {
   let out = '';
   let last = 0;
-  JSON_KEY.lastIndex = 0;
-  for (let match = JSON_KEY.exec(text); match; match = JSON_KEY.exec(text)) {
-    if (!isSecretKey(match[1])) continue;
-    const start = match.index + match[0].length;
-    const end = valueEnd(text, start);
-    out += `${text.slice(last, start)}"${REDACTED}"`;
+  for (let i = text.indexOf('"'); i >= 0; ) {
+    const m = backslashesBefore(text, i, last);
+    const level = quoteLevel(m);
+    const [close, closeStart] = nextQuote(text, i + 1, level, Math.min(text.length, i + 1 + MAX_KEY_LENGTH * (m + 1)), true);
+    if (close < 0 || quoteLevel(close - closeStart) !== level) {
+      i = text.indexOf('"', i + 1);
+      continue;
+    }
+    const colon = skipSpace(text, close + 1);
+    if (text[colon] !== ':' || !isSecretKey(keyName(text.slice(i + 1, closeStart)))) {
+      i = text.indexOf('"', i + 1);
+      continue;
+    }
+    const start = skipSpace(text, colon + 1);
+    const end = Math.max(start, valueEnd(text, start, level));
+    const q = `${'\\'.repeat((1 << Math.min(level, 20)) - 1)}"`;
+    out += `${text.slice(last, start)}${q}${REDACTED}${q}`;
     last = end;
-    JSON_KEY.lastIndex = end;
+    i = text.indexOf('"', end);
   }
   return last === 0 ? text : out + text.slice(last);
 }
@@ -271,25 +369,64 @@ export function scrubText(text: string, rule: CutRule, depth = 0): string {
 }
 
 /**
- * Text with JSON inside (`Result: {...}`): the text around it redacted, the JSON scrubbed and
- * re-encoded; undefined when there is no JSON object or list from the first `{`/`[` to the last `}`/`]`.
+ * The JSON objects and lists in `text` that are not inside another one: the start and end of
+ * each balanced `{...}` / `[...]` (brackets in strings not counted; quotes outside brackets are
+ * prose), in order, as a flat list (start, end, start, end, ...). One pass over the text.
+ */
+function jsonSpans(text: string): number[] {
+  const spans: number[] = [];
+  const open: number[] = [];
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x7b || c === 0x5b) {
+      open.push(i);
+    } else if (c === 0x7d || c === 0x5d) {
+      const at = open.pop();
+      if (at === undefined) continue;
+      if (text.charCodeAt(at) !== c - 2) {
+        open.length = 0; // `{]`: not JSON; what came before is prose
+        continue;
+      }
+      while (spans.length && spans[spans.length - 2] > at) spans.length -= 2;
+      spans.push(at, i + 1);
+    } else if (c === 0x22 && open.length) inString = true;
+  }
+  return spans;
+}
+
+/**
+ * Text with JSON inside (`Result: {...}`, `{...}{...}`, `prose {...} prose [...]`): each JSON
+ * object or list in it (not inside another) scrubbed and re-encoded, the text around them
+ * redacted; undefined when none parses. Stops once the result is longer than what can be recorded.
  */
 function embeddedJson(text: string, rule: CutRule, depth: number): string | undefined {
-  const brace = text.indexOf('{');
-  const bracket = text.indexOf('[');
-  const open = brace < 0 ? bracket : bracket < 0 ? brace : Math.min(brace, bracket);
-  if (open < 0) return undefined;
-  const close = Math.max(text.lastIndexOf('}'), text.lastIndexOf(']'));
-  if (close <= open) return undefined;
-  const parsed = parseJson(text.slice(open, close + 1));
-  if (parsed === NOT_PARSED || typeof parsed !== 'object' || parsed === null) return undefined;
-  const left = rule.budget.left;
-  const inner = scrub(parsed, rule, 0, depth + 1);
-  rule.budget.left = left;
-  const around = rule.max + REDACTION_WINDOW;
-  const before = redactText(cut(text.slice(0, open), around));
-  const after = redactText(cut(text.slice(close + 1), around));
-  return `${before}${inner === undefined ? '' : JSON.stringify(inner)}${after}`;
+  if (!text.includes('{') && !text.includes('[')) return undefined;
+  const room = Math.min(rule.max, Math.max(0, rule.budget.left)) + REDACTION_WINDOW;
+  let out = '';
+  let last = 0;
+  let found = false;
+  const spans = jsonSpans(text);
+  for (let k = 0; k < spans.length && out.length <= room; k += 2) {
+    const start = spans[k];
+    const end = spans[k + 1];
+    const parsed = parseJson(text.slice(start, end));
+    if (parsed === NOT_PARSED || typeof parsed !== 'object' || parsed === null) continue;
+    const left = rule.budget.left;
+    const inner = scrub(parsed, rule, 0, depth + 1);
+    rule.budget.left = left;
+    out += redactUrls(cut(text.slice(last, start), room)) + (inner === undefined ? '' : JSON.stringify(inner));
+    last = end;
+    found = true;
+  }
+  if (!found) return undefined;
+  if (out.length <= room) out += redactUrls(cut(text.slice(last), room));
+  // Pairs are redacted over the whole: the text around may hold the key of a value found as JSON
+  // (`"api_key": {...}` of a cut object); the scrubbed JSON holds no secret key, so it stays as it is.
+  return out.includes('"') ? redactJsonPairs(out) : out;
 }
 
 function isStructuralKey(key: string): boolean {
