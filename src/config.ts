@@ -4,6 +4,7 @@
  * see problems.ts) and replaced by the default: configuration never throws into the application.
  */
 import { CONTENT_INPUT_FIELDS, CONTENT_OUTPUT_FIELDS, SAFE_INPUT_FIELDS, SAFE_OUTPUT_FIELDS } from './mapping/fields';
+import { amount } from './mapping/numbers';
 import type {
   BudResponsesInstrumentationConfig,
   ContentCaptureMode,
@@ -155,8 +156,9 @@ function errorText(err: unknown): string {
   }
 }
 
+/** A well-formed price: amounts (numbers.ts) per million tokens, and a currency if any. */
 function isPrice(p: Record<string, unknown>): boolean {
-  const price = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  const price = (v: unknown) => amount(v) !== undefined;
   return (
     price(p.input) &&
     price(p.output) &&
